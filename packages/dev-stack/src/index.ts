@@ -1,0 +1,6 @@
+export type { ComponentStatus } from "./component.js";
+export { defaultStackOptions, PORTS, type StackOptions, VERSIONS } from "./config.js";
+export { infraFromEnvironment, infraToEnvironment } from "./environment.js";
+export { StackError } from "./errors.js";
+export { databaseLogin, databaseUrlVariable, SERVICE_NAMES, type ServiceName } from "./services.js";
+export { createStack, type Infra, type Stack } from "./stack.js";

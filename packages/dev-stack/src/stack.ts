@@ -1,0 +1,76 @@
+import type { Component, ComponentStatus } from "./component.js";
+import { PORTS, type StackOptions } from "./config.js";
+import { kafkaComponent } from "./kafka.js";
+import { mailSinkComponent } from "./mail-sink.js";
+import { postgresComponent } from "./postgres.js";
+import { registryComponent, schemaRegistryUrl } from "./registry.js";
+import { databaseLogin, databaseUrl, SERVICE_NAMES, type ServiceName } from "./services.js";
+
+/** Where every piece of infrastructure is reached; the same shape whether started here or given. */
+export interface Infra {
+  readonly kafkaBrokers: readonly string[];
+  readonly schemaRegistryUrl: string;
+  readonly databaseUrls: Readonly<Record<ServiceName, string>>;
+  readonly smtpUrl: string;
+  /** MailDev's REST API (`GET /email`, `DELETE /email/all`). */
+  readonly mailApiUrl: string;
+}
+
+export interface Stack {
+  /** Starts what is not running, in dependency order; returns the names of what it started. */
+  up(): Promise<string[]>;
+  /** Stops the named components (all by default), in reverse order. */
+  down(only?: readonly string[]): Promise<string[]>;
+  status(): Promise<ComponentStatus[]>;
+  readonly infra: Infra;
+}
+
+export function createStack(options: StackOptions): Stack {
+  const admin = new URL(options.postgresAdminUrl);
+  const postgres = { host: admin.hostname, port: Number(admin.port || PORTS.postgres) };
+  const components: Component[] = [
+    postgresComponent(options),
+    kafkaComponent(options),
+    registryComponent(options, postgres),
+    mailSinkComponent(options),
+  ];
+  const infra: Infra = {
+    kafkaBrokers: [`${options.host}:${PORTS.kafka}`],
+    schemaRegistryUrl: schemaRegistryUrl(options.host),
+    databaseUrls: Object.fromEntries(
+      SERVICE_NAMES.map((service) => [
+        service,
+        databaseUrl(databaseLogin(service), postgres.host, postgres.port),
+      ]),
+    ) as Record<ServiceName, string>,
+    smtpUrl: `smtp://${options.host}:${PORTS.smtp}`,
+    mailApiUrl: `http://${options.host}:${PORTS.mailWeb}`,
+  };
+  return {
+    infra,
+    async up() {
+      const started: string[] = [];
+      // Postgres first (the registry stores its schemas there); the JVMs then start side by side.
+      const [first, ...rest] = components;
+      if (first && (await first.up())) started.push(first.name);
+      const results = await Promise.allSettled(rest.map(async (c) => ((await c.up()) ? c.name : undefined)));
+      for (const result of results)
+        if (result.status === "fulfilled" && result.value) started.push(result.value);
+      const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+      if (failure) {
+        await this.down(started);
+        throw failure.reason;
+      }
+      return started;
+    },
+    async down(only) {
+      const stopped: string[] = [];
+      for (const component of [...components].reverse()) {
+        if (only && !only.includes(component.name)) continue;
+        if (await component.down()) stopped.push(component.name);
+      }
+      return stopped;
+    },
+    status: () => Promise.all(components.map((component) => component.status())),
+  };
+}

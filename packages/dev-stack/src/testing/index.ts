@@ -1,0 +1,21 @@
+import { randomUUID } from "node:crypto";
+import { inject } from "vitest";
+import type { Infra } from "../stack.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    "herald:infra": Infra;
+  }
+}
+
+/** The real infrastructure of this test run (started by the global setup or named by the environment). */
+export function testInfra(): Infra {
+  return inject("herald:infra");
+}
+
+/** A name no other test (or earlier run) uses: for topics, groups, schemas and databases. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+}
+
+export type { Infra };

@@ -1,0 +1,45 @@
+import { defineConfig } from "vitest/config";
+
+const sourceConditions = { conditions: ["herald-source"] };
+const infraSetup = "./packages/dev-stack/src/testing/global-setup.ts";
+
+/**
+ * One run, three tiers: unit tests need nothing; integration and end-to-end tests get real
+ * infra from the global setup (started once per run unless the environment names it).
+ */
+export default defineConfig({
+  resolve: sourceConditions,
+  ssr: { resolve: { conditions: ["herald-source"], externalConditions: ["herald-source"] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["{packages,services}/*/{src,test}/**/*.test.ts"],
+          exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["{packages,services}/*/{src,test}/**/*.int.test.ts"],
+          globalSetup: [infraSetup],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["{packages,services}/*/{src,test}/**/*.e2e.test.ts", "test/**/*.e2e.test.ts"],
+          globalSetup: [infraSetup],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
