@@ -1,1 +1,17 @@
-export {};
+export { validateEvent } from "./avro.js";
+export { EventsError, type EventsErrorCode } from "./errors.js";
+export type { DomainEvent, EventOf } from "./events.js";
+export { EVENT_SCHEMAS, type EventSchema } from "./generated/schemas.js";
+export * from "./generated/types.js";
+export { createMetadata, type MetadataInput } from "./metadata.js";
+export { createEventSerde, type EventSerde, type EventSerdeOptions } from "./serde.js";
+export {
+  fullNameOf,
+  keyOf,
+  type ServiceName,
+  subjectOf,
+  TOPICS,
+  type TopicName,
+  type TopicSpec,
+  topicOf,
+} from "./topics.js";
