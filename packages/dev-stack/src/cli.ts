@@ -3,10 +3,10 @@ import { infraToEnvironment } from "./environment.js";
 import { StackError } from "./errors.js";
 import { createStack } from "./stack.js";
 
-const USAGE = "usage: herald-stack up | down | status | env";
+const USAGE = "usage: herald-stack up [--infra-only] | down | status | env";
 
-async function main(command: string | undefined): Promise<number> {
-  const stack = createStack(defaultStackOptions());
+async function main(command: string | undefined, flags: string[]): Promise<number> {
+  const stack = createStack(defaultStackOptions(), { services: !flags.includes("--infra-only") });
   switch (command) {
     case "up": {
       const startedAt = Date.now();
@@ -41,7 +41,7 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     if (error instanceof StackError) console.error(`herald-stack: ${error.message}\n  → ${error.hint}`);

@@ -30,7 +30,7 @@ export interface StackOptions {
   readonly javaHome: string | undefined;
 }
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 export function defaultStackOptions(env: NodeJS.ProcessEnv = process.env): StackOptions {
   const cacheHome = env.XDG_CACHE_HOME ?? join(homedir(), ".cache");

@@ -7,14 +7,25 @@ import { PORTS, type StackOptions, VERSIONS } from "./config.js";
 import { StackError } from "./errors.js";
 import { ensureMavenClasspath, findJava } from "./tools.js";
 
-/** Single-node KRaft Apache Kafka from Maven Central jars. */
-export function kafkaComponent(options: StackOptions): Component {
+export interface KafkaPorts {
+  readonly broker: number;
+  readonly controller: number;
+}
+
+/**
+ * Single-node KRaft Apache Kafka from Maven Central jars. Other `ports` (with another state dir)
+ * give a second, private broker, e.g. for a test that restarts its broker.
+ */
+export function kafkaComponent(
+  options: StackOptions,
+  ports: KafkaPorts = { broker: PORTS.kafka, controller: PORTS.kafkaController },
+): Component {
   const home = join(options.stateDir, "kafka");
   const dataDir = join(home, "data");
-  const brokers = [`${options.host}:${PORTS.kafka}`];
+  const brokers = [`${options.host}:${ports.broker}`];
   return daemonComponent(options, {
     name: "kafka",
-    port: PORTS.kafka,
+    port: ports.broker,
     readyTimeoutMs: 90_000,
     describe: () => `bootstrap ${brokers.join(",")}`,
     async prepare() {
@@ -29,7 +40,7 @@ export function kafkaComponent(options: StackOptions): Component {
       );
       mkdirSync(home, { recursive: true });
       const properties = join(home, "server.properties");
-      writeFileSync(properties, serverProperties(options.host, dataDir));
+      writeFileSync(properties, serverProperties(options.host, dataDir, ports));
       const log4j = join(home, "log4j.properties");
       writeFileSync(log4j, LOG4J);
       const classpath = join(libs, "*");
@@ -87,12 +98,12 @@ function clusterId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
 }
 
-function serverProperties(host: string, dataDir: string): string {
+function serverProperties(host: string, dataDir: string, ports: KafkaPorts): string {
   return `process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@${host}:${PORTS.kafkaController}
-listeners=PLAINTEXT://${host}:${PORTS.kafka},CONTROLLER://${host}:${PORTS.kafkaController}
-advertised.listeners=PLAINTEXT://${host}:${PORTS.kafka}
+controller.quorum.voters=1@${host}:${ports.controller}
+listeners=PLAINTEXT://${host}:${ports.broker},CONTROLLER://${host}:${ports.controller}
+advertised.listeners=PLAINTEXT://${host}:${ports.broker}
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT

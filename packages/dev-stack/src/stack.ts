@@ -4,6 +4,7 @@ import { kafkaComponent } from "./kafka.js";
 import { mailSinkComponent } from "./mail-sink.js";
 import { postgresComponent } from "./postgres.js";
 import { registryComponent, schemaRegistryUrl } from "./registry.js";
+import { discoverServices, serviceComponents } from "./service-processes.js";
 import { databaseLogin, databaseUrl, SERVICE_NAMES, type ServiceName } from "./services.js";
 
 /** Where every piece of infrastructure is reached; the same shape whether started here or given. */
@@ -25,15 +26,14 @@ export interface Stack {
   readonly infra: Infra;
 }
 
-export function createStack(options: StackOptions): Stack {
+export interface StackScope {
+  /** Also run every service and its relay natively (what `stack:up` does); tests need only the infrastructure. */
+  readonly services: boolean;
+}
+
+export function createStack(options: StackOptions, scope: StackScope = { services: false }): Stack {
   const admin = new URL(options.postgresAdminUrl);
   const postgres = { host: admin.hostname, port: Number(admin.port || PORTS.postgres) };
-  const components: Component[] = [
-    postgresComponent(options),
-    kafkaComponent(options),
-    registryComponent(options, postgres),
-    mailSinkComponent(options),
-  ];
   const infra: Infra = {
     kafkaBrokers: [`${options.host}:${PORTS.kafka}`],
     schemaRegistryUrl: schemaRegistryUrl(options.host),
@@ -46,6 +46,14 @@ export function createStack(options: StackOptions): Stack {
     smtpUrl: `smtp://${options.host}:${PORTS.smtp}`,
     mailApiUrl: `http://${options.host}:${PORTS.mailWeb}`,
   };
+  const infrastructure: Component[] = [
+    postgresComponent(options),
+    kafkaComponent(options),
+    registryComponent(options, postgres),
+    mailSinkComponent(options),
+  ];
+  const services = scope.services ? serviceComponents(options, infra, discoverServices()) : [];
+  const components = [...infrastructure, ...services];
   return {
     infra,
     async up() {

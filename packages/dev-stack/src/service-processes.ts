@@ -1,0 +1,121 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Component, daemonComponent } from "./component.js";
+import { repoRoot, type StackOptions } from "./config.js";
+import { infraToEnvironment } from "./environment.js";
+import { SERVICE_NAMES, type ServiceName } from "./services.js";
+import type { Infra } from "./stack.js";
+
+/** The `herald` field of a service's package.json: how the native stack runs it. */
+export interface ServiceDescriptor {
+  readonly service: ServiceName;
+  readonly dir: string;
+  /** HTTP port; `GET /health/ready` there says when it is up. */
+  readonly port: number;
+  /** Composition root, relative to the service folder (run from source with tsx). */
+  readonly main: string;
+  /** Metrics port of its own outbox relay process, when the service produces events. */
+  readonly relayMetricsPort?: number;
+}
+
+/** Every service folder that declares how to run it, in the catalog's order. */
+export function discoverServices(root: string = repoRoot): ServiceDescriptor[] {
+  const servicesDir = join(root, "services");
+  let folders: string[];
+  try {
+    folders = readdirSync(servicesDir);
+  } catch {
+    return [];
+  }
+  const found: ServiceDescriptor[] = [];
+  for (const folder of folders) {
+    let manifest: { herald?: Omit<ServiceDescriptor, "dir"> };
+    try {
+      manifest = JSON.parse(readFileSync(join(servicesDir, folder, "package.json"), "utf8"));
+    } catch {
+      continue;
+    }
+    const herald = manifest.herald;
+    if (!herald || !SERVICE_NAMES.includes(herald.service)) continue;
+    found.push({ ...herald, dir: join(servicesDir, folder) });
+  }
+  return found.sort((a, b) => SERVICE_NAMES.indexOf(a.service) - SERVICE_NAMES.indexOf(b.service));
+}
+
+/**
+ * Each service and its relay as native processes, with the environment compose gives them
+ * (pointing at the native infrastructure) and the relay out of process, as deployed.
+ */
+export function serviceComponents(
+  options: StackOptions,
+  infra: Infra,
+  services: ServiceDescriptor[],
+): Component[] {
+  const runTs = (file: string) =>
+    [process.execPath, ["--import", "tsx", "--conditions=herald-source", file]] as const;
+  const base = { ...process.env, ...infraToEnvironment(infra), LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
+  return services.flatMap((descriptor) => {
+    const databaseUrl = infra.databaseUrls[descriptor.service];
+    const [command, args] = runTs(join(descriptor.dir, descriptor.main));
+    const components: Component[] = [
+      daemonComponent(options, {
+        name: descriptor.service,
+        port: descriptor.port,
+        readyTimeoutMs: 60_000,
+        describe: () => `http://${options.host}:${descriptor.port}`,
+        async prepare() {
+          return {
+            command,
+            args: [...args],
+            cwd: descriptor.dir,
+            env: {
+              ...base,
+              HOST: options.host,
+              PORT: String(descriptor.port),
+              DATABASE_URL: databaseUrl,
+              RELAY_MODE: descriptor.relayMetricsPort ? "external" : "in-process",
+            },
+          };
+        },
+        async isReady() {
+          const response = await fetch(`http://${options.host}:${descriptor.port}/health/ready`, {
+            signal: AbortSignal.timeout(2_000),
+          });
+          return response.ok;
+        },
+      }),
+    ];
+    const relayPort = descriptor.relayMetricsPort;
+    if (relayPort) {
+      const [relayCommand, relayArgs] = runTs(join(repoRoot, "packages", "outbox", "src", "relay-main.ts"));
+      components.push(
+        daemonComponent(options, {
+          name: `${descriptor.service}-relay`,
+          port: relayPort,
+          readyTimeoutMs: 60_000,
+          describe: () => `metrics http://${options.host}:${relayPort}/metrics`,
+          async prepare() {
+            return {
+              command: relayCommand,
+              args: [...relayArgs],
+              cwd: descriptor.dir,
+              env: {
+                ...base,
+                DATABASE_URL: databaseUrl,
+                RELAY_CLIENT_ID: `${descriptor.service}-relay`,
+                RELAY_METRICS_PORT: String(relayPort),
+              },
+            };
+          },
+          async isReady() {
+            const response = await fetch(`http://${options.host}:${relayPort}/metrics`, {
+              signal: AbortSignal.timeout(2_000),
+            });
+            return response.ok;
+          },
+        }),
+      );
+    }
+    return components;
+  });
+}
