@@ -1,0 +1,18 @@
+export type ServiceKitErrorCode =
+  | "SERVICE_CONFIG_INVALID"
+  | "SERVICE_MIGRATION_FAILED"
+  | "SERVICE_MIGRATION_CHANGED"
+  | "SERVICE_MIGRATION_DUPLICATE_ID";
+
+/** A problem starting or running a service's plumbing; `retryable` says whether trying again can help. */
+export class ServiceKitError extends Error {
+  override readonly name = "ServiceKitError";
+  constructor(
+    readonly code: ServiceKitErrorCode,
+    message: string,
+    readonly retryable = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

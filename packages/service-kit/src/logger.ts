@@ -1,0 +1,32 @@
+import { type DestinationStream, type LevelWithSilent, type Logger, pino } from "pino";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = LevelWithSilent;
+
+/** The service's root logger: JSON lines, ISO timestamps, the service name on every line, secrets redacted. */
+export function createLogger(options: {
+  service: string;
+  level?: LogLevel;
+  destination?: DestinationStream;
+}): Logger {
+  return pino(
+    {
+      level: options.level ?? "info",
+      base: { service: options.service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          "req.headers.authorization",
+          "req.headers.cookie",
+          "*.password",
+          "*.databaseUrl",
+          "*.DATABASE_URL",
+        ],
+        censor: "[redacted]",
+      },
+    },
+    options.destination,
+  );
+}
+
+export type { Logger };
