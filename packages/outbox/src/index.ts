@@ -1,1 +1,20 @@
-export {};
+export {
+  type ConsumeOutcome,
+  type ConsumeReport,
+  type Consumer,
+  type ConsumerHooks,
+  type ConsumerOptions,
+  createConsumer,
+} from "./consumer.js";
+export { enqueue, enqueueAll } from "./enqueue.js";
+export { OutboxError, type OutboxErrorCode } from "./errors.js";
+export { HEADERS } from "./headers.js";
+export { OUTBOX_BUCKETS, outboxMigrations } from "./migrations.js";
+export {
+  createRelay,
+  type PublishedEvent,
+  type Relay,
+  type RelayHooks,
+  type RelayOptions,
+} from "./relay.js";
+export { type RelayProcessConfig, relayConfigFromEnvironment } from "./relay-config.js";

@@ -18,4 +18,8 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
 }
 
+export type { Component } from "../component.js";
+
+/** A broker of a test's own (own ports and state dir), for tests that must stop or restart Kafka. */
+export { type KafkaPorts, kafkaComponent } from "../kafka.js";
 export type { Infra };

@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { enqueue, enqueueAll } from "./enqueue.js";
+import { OutboxError } from "./errors.js";
+import { createRelay, type Relay } from "./relay.js";
+import {
+  type Collector,
+  collect,
+  createTestDatabase,
+  createTestTopics,
+  orderPlaced,
+  type TestDatabase,
+  type TestTopics,
+  waitFor,
+} from "./testing/support.js";
+
+describe("enqueue", { timeout: 90_000 }, () => {
+  let db: TestDatabase | undefined;
+  let topics: TestTopics | undefined;
+  let collector: Collector | undefined;
+  let relay: Relay | undefined;
+
+  afterEach(async () => {
+    await relay?.stop();
+    await collector?.stop();
+    await topics?.delete();
+    await db?.drop();
+    relay = undefined;
+    collector = undefined;
+    topics = undefined;
+  });
+
+  it("rejects an event that does not match its schema and writes nothing", async () => {
+    db = await createTestDatabase();
+    const bad = orderPlaced("ord_bad");
+    (bad.data.total as { amountMinor: unknown }).amountMinor = "12.50";
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const error = await enqueue(client, bad).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(OutboxError);
+      expect((error as OutboxError).code).toBe("OUTBOX_SCHEMA_VIOLATION");
+      expect((error as OutboxError).retryable).toBe(false);
+      expect((error as Error).message).toMatch(/total\.amountMinor/);
+      // The transaction is still usable: nothing was sent to the database.
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    const { rows } = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox");
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it("publishes what committed transactions enqueued, in the order given, and nothing rolled back", async () => {
+    db = await createTestDatabase();
+    topics = await createTestTopics();
+    collector = await collect(topics.kafka, topics.serde, [topics.name("orders")]);
+    relay = createRelay({
+      pool: db.pool,
+      kafka: topics.kafka,
+      serde: topics.serde,
+      topicName: (topic) => topics!.name(topic),
+    });
+    await relay.start();
+    const rolledBack = orderPlaced("ord_1", 0);
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await enqueue(client, rolledBack);
+      await client.query("ROLLBACK");
+    } finally {
+      client.release();
+    }
+    const together = Array.from({ length: 5 }, (_, i) => orderPlaced("ord_1", i + 1));
+    const writer = await db.pool.connect();
+    try {
+      await writer.query("BEGIN");
+      await enqueueAll(writer, together);
+      await writer.query("COMMIT");
+    } finally {
+      writer.release();
+    }
+    const ids = together.map((event) => event.data.metadata.eventId);
+    await waitFor("the committed events", () => ids.every((id) => collector!.seen.has(id)));
+    expect(collector.arrivals.map((arrival) => arrival.eventId)).toEqual(ids);
+    expect(collector.seen.has(rolledBack.data.metadata.eventId)).toBe(false);
+  });
+});

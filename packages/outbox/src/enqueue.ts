@@ -1,0 +1,61 @@
+import { type DomainEvent, EventsError, keyOf, topicOf, validateEvent } from "@herald/events";
+import type pg from "pg";
+import { OutboxError } from "./errors.js";
+
+// The CTE takes the transaction id before the id sequence is touched: the relay's publication
+// watermark relies on every outbox id being handed out after its writer's transaction id.
+const INSERT_EVENTS = `
+WITH tx AS MATERIALIZED (SELECT pg_current_xact_id() AS tx_id)
+INSERT INTO outbox (tx_id, aggregate_key, topic, event_type, event_id, correlation_id, traceparent, payload)
+SELECT tx.tx_id, e.aggregate_key, e.topic, e.event_type, e.event_id, e.correlation_id, e.traceparent, e.payload
+FROM tx, unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::json[])
+  WITH ORDINALITY AS e(aggregate_key, topic, event_type, event_id, correlation_id, traceparent, payload, n)
+ORDER BY e.n`;
+
+/**
+ * Writes `event` to the outbox inside the caller's transaction: it is published if and only if
+ * that transaction commits. Validates the event against its Avro schema locally; never calls the
+ * registry or Kafka. Throws OUTBOX_SCHEMA_VIOLATION (nothing written) for an invalid event.
+ */
+export function enqueue(tx: pg.ClientBase, event: DomainEvent): Promise<void> {
+  return enqueueAll(tx, [event]);
+}
+
+/** {@link enqueue} for several events, written in one statement and published in the order given. */
+export async function enqueueAll(tx: pg.ClientBase, events: readonly DomainEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const columns: string[][] = [[], [], [], [], [], [], []];
+  for (const event of events) {
+    let topic: string;
+    let key: string;
+    try {
+      validateEvent(event);
+      topic = topicOf(event.type);
+      key = keyOf(event);
+    } catch (error) {
+      if (error instanceof EventsError)
+        throw new OutboxError("OUTBOX_SCHEMA_VIOLATION", `not enqueued: ${error.message}`, { cause: error });
+      throw error;
+    }
+    const { metadata } = event.data;
+    columns[0]!.push(key);
+    columns[1]!.push(topic);
+    columns[2]!.push(event.type);
+    columns[3]!.push(metadata.eventId);
+    columns[4]!.push(metadata.correlationId);
+    (columns[5] as (string | null)[]).push(metadata.traceparent);
+    columns[6]!.push(JSON.stringify(event.data));
+  }
+  try {
+    await tx.query({ name: "herald-outbox-enqueue", text: INSERT_EVENTS, values: columns });
+  } catch (error) {
+    const pgError = error as { code?: string; message?: string };
+    if (pgError.code === "23514" && /no partition/.test(pgError.message ?? ""))
+      throw new OutboxError(
+        "OUTBOX_NO_PARTITION",
+        "the outbox has no partition for new rows: run a relay, whose maintenance adds partitions ahead of use",
+        { cause: error },
+      );
+    throw error;
+  }
+}

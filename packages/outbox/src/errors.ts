@@ -1,0 +1,50 @@
+export type OutboxErrorCode =
+  /** An event given to `enqueue` does not match its Avro schema; nothing was written. */
+  | "OUTBOX_SCHEMA_VIOLATION"
+  /** The outbox has no partition for the next row: no relay has run its maintenance for a long time. */
+  | "OUTBOX_NO_PARTITION"
+  /** Postgres could not be reached or dropped the connection; retrying can help. */
+  | "OUTBOX_DATABASE_UNAVAILABLE"
+  /** Kafka could not be reached, or a consumer lost its connection to the group. */
+  | "OUTBOX_KAFKA_UNAVAILABLE"
+  /** Kafka did not acknowledge a send; the relay sends the batch again. */
+  | "OUTBOX_PUBLISH_FAILED"
+  /** An outbox row could not be Avro-encoded (e.g. the registry is down); the relay retries it. */
+  | "OUTBOX_ENCODE_FAILED"
+  /** A consumed message is not a Herald event this build can read. */
+  | "OUTBOX_UNDECODABLE_MESSAGE"
+  /** A consumer's handler threw. */
+  | "OUTBOX_HANDLER_FAILED"
+  /** A message kept failing with retryable errors until the attempts ran out. */
+  | "OUTBOX_RETRIES_EXHAUSTED"
+  /** A message could not be written to the dead-letter topic; the consumer tries again. */
+  | "OUTBOX_DEAD_LETTER_FAILED"
+  /** Partition upkeep or backlog measurement failed; publishing is not affected. */
+  | "OUTBOX_MAINTENANCE_FAILED"
+  /** A relay or consumer was configured with an impossible value. */
+  | "OUTBOX_INVALID_OPTIONS";
+
+const RETRYABLE: ReadonlySet<OutboxErrorCode> = new Set([
+  "OUTBOX_NO_PARTITION",
+  "OUTBOX_DATABASE_UNAVAILABLE",
+  "OUTBOX_KAFKA_UNAVAILABLE",
+  "OUTBOX_PUBLISH_FAILED",
+  "OUTBOX_ENCODE_FAILED",
+  "OUTBOX_HANDLER_FAILED",
+  "OUTBOX_DEAD_LETTER_FAILED",
+  "OUTBOX_MAINTENANCE_FAILED",
+]);
+
+/** Every failure of `@herald/outbox`; `code` says what happened, `retryable` whether trying again can help. */
+export class OutboxError extends Error {
+  override readonly name = "OutboxError";
+  readonly retryable: boolean;
+  constructor(
+    readonly code: OutboxErrorCode,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options?.retryable ?? RETRYABLE.has(code);
+  }
+}

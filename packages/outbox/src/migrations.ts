@@ -1,0 +1,62 @@
+/** How many buckets the outbox spreads aggregates over; relay instances share work by bucket. */
+export const OUTBOX_BUCKETS = 16;
+
+/** Width (in ids) of the partitions the migration creates; the relay adds more as ids are used. */
+export const INITIAL_PARTITION_SIZE = 100_000;
+
+/**
+ * The outbox is insert-only and range-partitioned by id, so published rows leave by dropping whole
+ * partitions: no UPDATE or DELETE, no bloat. `bucket` derives from the aggregate key, so one
+ * aggregate's events always share a bucket and so a relay. `tx_id` records the writer's transaction.
+ * Relay state is one row per bucket: every row of the bucket with an id up to `published_through`
+ * has been acknowledged by Kafka.
+ */
+const OUTBOX_SQL = `
+CREATE SEQUENCE IF NOT EXISTS outbox_id_seq AS bigint CACHE 1;
+CREATE TABLE IF NOT EXISTS outbox (
+  id bigint NOT NULL DEFAULT nextval('outbox_id_seq'),
+  tx_id xid8 NOT NULL,
+  aggregate_key text NOT NULL,
+  bucket smallint NOT NULL GENERATED ALWAYS AS ((hashtext(aggregate_key) & 2147483647) % ${OUTBOX_BUCKETS}) STORED,
+  topic text NOT NULL,
+  event_type text NOT NULL,
+  event_id uuid NOT NULL,
+  correlation_id text NOT NULL,
+  traceparent text,
+  payload json NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+) PARTITION BY RANGE (id);
+ALTER SEQUENCE outbox_id_seq OWNED BY outbox.id;
+CREATE INDEX IF NOT EXISTS outbox_bucket_id_idx ON outbox (bucket, id);
+DO $$
+BEGIN
+  FOR i IN 0..2 LOOP
+    EXECUTE format('CREATE TABLE IF NOT EXISTS %I PARTITION OF outbox FOR VALUES FROM (%s) TO (%s)',
+      'outbox_p' || (1 + i * ${INITIAL_PARTITION_SIZE}), 1 + i * ${INITIAL_PARTITION_SIZE}, 1 + (i + 1) * ${INITIAL_PARTITION_SIZE});
+  END LOOP;
+END $$;
+CREATE TABLE IF NOT EXISTS outbox_relay_state (
+  bucket smallint PRIMARY KEY,
+  published_through bigint NOT NULL DEFAULT 0,
+  updated_at timestamptz NOT NULL DEFAULT now()
+) WITH (fillfactor = 50);
+INSERT INTO outbox_relay_state (bucket)
+  SELECT b FROM generate_series(0, ${OUTBOX_BUCKETS - 1}) AS b
+  ON CONFLICT (bucket) DO NOTHING;
+`;
+
+/** One row per event a consumer group has handled, written in the handler's transaction. */
+const INBOX_SQL = `
+CREATE TABLE IF NOT EXISTS inbox (
+  consumer_group text NOT NULL,
+  event_id uuid NOT NULL,
+  processed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer_group, event_id)
+);
+`;
+
+/** Idempotent DDL for the outbox (and relay state) and the inbox; services run these as migrations. */
+export const outboxMigrations: readonly { id: string; sql: string }[] = Object.freeze([
+  { id: "outbox-001-outbox", sql: OUTBOX_SQL },
+  { id: "outbox-002-inbox", sql: INBOX_SQL },
+]);
