@@ -1,0 +1,114 @@
+import { randomUUID } from "node:crypto";
+import type { Benchmark } from "@herald/dev-stack/bench";
+import { outboxMigrations } from "@herald/outbox";
+import { runMigrations } from "@herald/service-kit";
+import pg from "pg";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { buildApp } from "../src/app.js";
+import { orderMigrations } from "../src/migrations.js";
+import { createOrderHandler } from "../src/orders/handler.js";
+
+const ORDERS_PER_CASE = 300;
+
+const order = () => ({
+  customerId: "bench-customer",
+  customerEmail: "bench@example.com",
+  items: [
+    { sku: "HRL-MUG-BLUE", quantity: 2 },
+    { sku: "HRL-TEE-BLACK-M", quantity: 1 },
+    { sku: "HRL-STICKER-PACK", quantity: 5 },
+  ],
+  paymentMethodToken: "tok_visa",
+  shippingAddress: {
+    recipientName: "Bench",
+    line1: "1 Loop Rd",
+    city: "Berlin",
+    postalCode: "10115",
+    country: "DE",
+  },
+});
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/**
+ * POST /orders end to end inside the service (validation, catalog, event store, outbox, view, one
+ * Postgres transaction each) through Fastify's inject, at a few concurrencies. No HTTP socket, no
+ * relay: this is the write path's cost.
+ */
+export default {
+  name: "order service: placing orders",
+  async run({ infra }) {
+    const schema = `order_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    const admin = new pg.Client({ connectionString: infra.databaseUrls.order });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    const pool = new pg.Pool({
+      connectionString: infra.databaseUrls.order,
+      options: `-c search_path=${schema}`,
+      max: 10,
+    });
+    try {
+      await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
+      const handler = createOrderHandler({ pool });
+      const app = await buildApp({
+        pool,
+        handler,
+        logger: pino({ level: "silent" }),
+        metrics: new Registry(),
+        readiness: {},
+      });
+      const place = async (key?: string) => {
+        const started = performance.now();
+        const response = await app.inject({
+          method: "POST",
+          url: "/orders",
+          payload: order(),
+          headers: key ? { "idempotency-key": key } : {},
+        });
+        if (response.statusCode !== 202)
+          throw new Error(`POST /orders answered ${response.statusCode}: ${response.body}`);
+        return performance.now() - started;
+      };
+      for (let i = 0; i < 30; i++) await place();
+
+      const rows: Record<string, string | number>[] = [];
+      for (const [concurrency, keyed] of [
+        [1, false],
+        [8, false],
+        [8, true],
+      ] as const) {
+        const latencies: number[] = [];
+        let next = 0;
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (next < ORDERS_PER_CASE) {
+              next++;
+              latencies.push(await place(keyed ? randomUUID() : undefined));
+            }
+          }),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        latencies.sort((a, b) => a - b);
+        rows.push({
+          case: `concurrency ${concurrency}${keyed ? ", Idempotency-Key" : ""}`,
+          orders: latencies.length,
+          "orders/s": Math.round(latencies.length / seconds),
+          "p50 ms": Number(percentile(latencies, 50).toFixed(2)),
+          "p99 ms": Number(percentile(latencies, 99).toFixed(2)),
+        });
+      }
+      await app.close();
+      return {
+        rows,
+        notes: ["each order: catalog lookup, event append, outbox row, view upsert in one transaction"],
+      };
+    } finally {
+      await pool.end();
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    }
+  },
+} satisfies Benchmark;

@@ -1,0 +1,37 @@
+export type OrderErrorCode =
+  | "ORDER_INVALID"
+  | "ORDER_NOT_FOUND"
+  | "ORDER_ALREADY_EXISTS"
+  | "ORDER_UNKNOWN_SKU"
+  | "ORDER_DUPLICATE_SKU"
+  | "ORDER_MIXED_CURRENCIES"
+  | "ORDER_ILLEGAL_TRANSITION"
+  | "ORDER_CONCURRENCY_CONFLICT"
+  | "ORDER_IDEMPOTENCY_KEY_REUSED";
+
+/** Everything the Order service refuses or fails at; `retryable` says whether trying again can help. */
+export class OrderError extends Error {
+  override readonly name = "OrderError";
+  constructor(
+    readonly code: OrderErrorCode,
+    message: string,
+    readonly retryable = false,
+    readonly details?: { path: string; message: string }[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** How the HTTP error handler answers each code. */
+export const ORDER_ERROR_STATUS: Readonly<Record<OrderErrorCode, number>> = {
+  ORDER_INVALID: 400,
+  ORDER_NOT_FOUND: 404,
+  ORDER_ALREADY_EXISTS: 409,
+  ORDER_UNKNOWN_SKU: 422,
+  ORDER_DUPLICATE_SKU: 400,
+  ORDER_MIXED_CURRENCIES: 422,
+  ORDER_ILLEGAL_TRANSITION: 409,
+  ORDER_CONCURRENCY_CONFLICT: 503,
+  ORDER_IDEMPOTENCY_KEY_REUSED: 422,
+};

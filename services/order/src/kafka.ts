@@ -1,0 +1,72 @@
+import type { ConsumerHooks } from "@herald/outbox";
+import { type Admin, Kafka, type logCreator, logLevel } from "kafkajs";
+import type { Logger } from "pino";
+
+/** A kafkajs client that logs through pino (warnings and errors unless the service logs at debug). */
+export function createKafka(options: {
+  brokers: readonly string[];
+  clientId: string;
+  logger: Logger;
+}): Kafka {
+  const verbose = ["debug", "trace"].includes(options.logger.level);
+  const logger = options.logger.child({ component: "kafkajs" });
+  const toPino: logCreator =
+    () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...extra } = log;
+      const method =
+        level === logLevel.ERROR
+          ? "error"
+          : level === logLevel.WARN
+            ? "warn"
+            : level === logLevel.INFO
+              ? "info"
+              : "debug";
+      logger[method]({ namespace, ...extra }, message);
+    };
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: verbose ? logLevel.INFO : logLevel.WARN,
+    logCreator: toPino,
+  });
+}
+
+/** Logs what the saga consumer does with each message: retries and dead letters loudly. */
+export function consumerLogHooks(logger: Logger): ConsumerHooks {
+  return {
+    outcome(report) {
+      const fields = {
+        outcome: report.outcome,
+        topic: report.topic,
+        partition: report.partition,
+        offset: report.offset,
+        attempt: report.attempt,
+        type: report.event?.type,
+        eventId: report.event?.data.metadata.eventId,
+        correlationId: report.event?.data.metadata.correlationId,
+        code: report.error?.code,
+      };
+      if (report.outcome === "dead_lettered")
+        logger.error({ ...fields, err: report.error }, "message dead-lettered");
+      else if (report.outcome === "retried")
+        logger.warn({ ...fields, err: report.error }, "message will be retried");
+      else logger.debug(fields, `message ${report.outcome}`);
+    },
+    error(error) {
+      logger.error({ err: error, code: error.code }, "consumer failed");
+    },
+  };
+}
+
+/**
+ * Creates whichever of `topics` do not exist yet (broker defaults for partitions and replicas), so
+ * the consumer never subscribes to a topic that a broker is still auto-creating.
+ */
+export async function ensureTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((topic) => !existing.has(topic));
+  if (missing.length > 0)
+    await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+  return missing;
+}

@@ -1,0 +1,71 @@
+import type pg from "pg";
+import { OrderError } from "../errors.js";
+import type { OrderEvent } from "./domain.js";
+
+/** One stored event of an order's stream. */
+export interface RecordedEvent {
+  readonly version: number;
+  readonly recordedAt: Date;
+  readonly event: OrderEvent;
+}
+
+/** The order's events in version order; with `asOf`, only those that had occurred by then. */
+export async function readStream(
+  db: pg.ClientBase | pg.Pool,
+  orderId: string,
+  asOf?: Date,
+): Promise<RecordedEvent[]> {
+  const { rows } = await db.query<{ version: number; event_type: string; data: unknown; recorded_at: Date }>(
+    `SELECT version, event_type, data, recorded_at FROM order_events
+      WHERE order_id = $1 AND ($2::timestamptz IS NULL OR occurred_at <= $2)
+      ORDER BY version`,
+    [orderId, asOf ?? null],
+  );
+  return rows.map((row) => ({
+    version: row.version,
+    recordedAt: row.recorded_at,
+    event: { type: row.event_type, data: row.data } as OrderEvent,
+  }));
+}
+
+/**
+ * Appends `events` after `expectedVersion`. Another writer that appended since the stream was
+ * read makes the (order_id, version) key collide: ORDER_CONCURRENCY_CONFLICT, retryable.
+ */
+export async function appendToStream(
+  tx: pg.ClientBase,
+  orderId: string,
+  expectedVersion: number,
+  events: readonly OrderEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  const params: unknown[] = [];
+  const values = events.map((event, index) => {
+    params.push(
+      orderId,
+      expectedVersion + index + 1,
+      event.data.metadata.eventId,
+      event.type,
+      JSON.stringify(event.data),
+      new Date(event.data.metadata.occurredAt),
+    );
+    const at = index * 6;
+    return `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6})`;
+  });
+  try {
+    await tx.query(
+      `INSERT INTO order_events (order_id, version, event_id, event_type, data, occurred_at) VALUES ${values.join(", ")}`,
+      params,
+    );
+  } catch (error) {
+    if ((error as { code?: string; constraint?: string }).constraint === "order_events_pkey")
+      throw new OrderError(
+        "ORDER_CONCURRENCY_CONFLICT",
+        `order ${orderId} changed after version ${expectedVersion} was read`,
+        true,
+        undefined,
+        { cause: error },
+      );
+    throw error;
+  }
+}

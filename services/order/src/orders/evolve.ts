@@ -1,0 +1,34 @@
+import type { OrderEvent, OrderState } from "./domain.js";
+
+/** The order after one more of its events. Pure; folding the whole stream gives the current state. */
+export function evolve(state: OrderState, event: OrderEvent): OrderState {
+  const at = event.data.metadata.occurredAt;
+  if (event.type === "OrderPlaced") {
+    const { metadata, ...placed } = event.data;
+    return {
+      ...placed,
+      status: "PLACED",
+      version: (state?.version ?? 0) + 1,
+      correlationId: metadata.correlationId,
+      placedAt: at,
+      updatedAt: at,
+    };
+  }
+  if (state === null) throw new Error(`the stream of order ${event.data.orderId} starts with ${event.type}`);
+  switch (event.type) {
+    case "OrderConfirmed":
+      return { ...state, status: "CONFIRMED", version: state.version + 1, updatedAt: at, confirmedAt: at };
+    case "OrderCancelled":
+      return {
+        ...state,
+        status: "CANCELLED",
+        version: state.version + 1,
+        updatedAt: at,
+        cancellation: { reason: event.data.reason, detail: event.data.detail, at },
+      };
+  }
+}
+
+export function fold(events: readonly OrderEvent[], state: OrderState = null): OrderState {
+  return events.reduce(evolve, state);
+}

@@ -1,0 +1,168 @@
+import { randomUUID } from "node:crypto";
+import { createMetadata, type Metadata } from "@herald/events";
+import { enqueueAll } from "@herald/outbox";
+import { withTransaction } from "@herald/service-kit";
+import type pg from "pg";
+import { findCatalogItems } from "../catalog/catalog.js";
+import { OrderError } from "../errors.js";
+import { decide } from "./decide.js";
+import type { OrderCommand, OrderEvent, OrderState, PlaceOrder, SagaEvent } from "./domain.js";
+import { appendToStream, readStream } from "./event-store.js";
+import { fold } from "./evolve.js";
+import { claimIdempotencyKey, requestHash, saveIdempotentResponse } from "./idempotency.js";
+import { findView, type OrderView, saveView, toView } from "./projection.js";
+
+export const PRODUCER = "order";
+
+export type PlaceOrderRequest = Omit<PlaceOrder["data"], "orderId" | "catalog">;
+
+export interface PlaceOrderResult {
+  readonly statusCode: number;
+  readonly body: { orderId: string; status: string; total: { amountMinor: number; currency: string } };
+  /** True when an earlier request with the same Idempotency-Key already answered this. */
+  readonly replayed: boolean;
+}
+
+export interface Decision {
+  readonly state: OrderState;
+  readonly events: readonly OrderEvent[];
+}
+
+interface Origin {
+  readonly cause?: Metadata;
+  readonly traceparent?: string | null;
+}
+
+export type OrderHandler = ReturnType<typeof createOrderHandler>;
+
+/**
+ * The order's use cases around the pure core: read the stream, decide, then append the new
+ * events, put the same events in the outbox and update the view, all in one transaction.
+ */
+export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; maxAttempts?: number }) {
+  const { pool } = options;
+  const now = options.now ?? (() => new Date());
+  const maxAttempts = options.maxAttempts ?? 3;
+
+  async function execute(
+    tx: pg.ClientBase,
+    orderId: string,
+    input: OrderCommand | SagaEvent,
+    origin: Origin,
+  ): Promise<Decision> {
+    const state = fold((await readStream(tx, orderId)).map((recorded) => recorded.event));
+    const drafts = decide(input, state);
+    if (drafts.length === 0) return { state, events: [] };
+    const at = now();
+    const events = drafts.map(
+      (draft) =>
+        ({
+          type: draft.type,
+          data: {
+            ...draft.data,
+            metadata: createMetadata({
+              producer: PRODUCER,
+              cause: origin.cause,
+              // The saga's id is set once, when the order is placed; later events inherit it.
+              ...(origin.cause || !state ? {} : { correlationId: state.correlationId }),
+              traceparent: origin.traceparent ?? origin.cause?.traceparent ?? null,
+              now: at,
+            }),
+          },
+        }) as OrderEvent,
+    );
+    await appendToStream(tx, orderId, state?.version ?? 0, events);
+    await enqueueAll(tx, events);
+    const next = fold(events, state);
+    if (next) await saveView(tx, next);
+    return { state: next, events };
+  }
+
+  /** Retries the whole transaction when another writer appended to the order meanwhile. */
+  async function withRetry<T>(work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await withTransaction(pool, work);
+      } catch (error) {
+        if (
+          !(error instanceof OrderError && error.code === "ORDER_CONCURRENCY_CONFLICT") ||
+          attempt >= maxAttempts
+        )
+          throw error;
+      }
+    }
+  }
+
+  return {
+    /** Places an order priced from the catalog; with an Idempotency-Key, a retry gets the first answer. */
+    async place(
+      request: PlaceOrderRequest,
+      context: { idempotencyKey?: string | undefined; rawBody?: unknown; traceparent?: string | null },
+    ): Promise<PlaceOrderResult> {
+      const key = context.idempotencyKey;
+      const hash = key === undefined ? "" : requestHash(context.rawBody ?? request);
+      return withTransaction(pool, async (tx) => {
+        if (key !== undefined) {
+          const stored = await claimIdempotencyKey(tx, key, hash);
+          if (stored) return { ...stored, replayed: true } as PlaceOrderResult;
+        }
+        const orderId = randomUUID();
+        const catalog = await findCatalogItems(
+          tx,
+          request.items.map((item) => item.sku),
+        );
+        const { state } = await execute(
+          tx,
+          orderId,
+          { type: "PlaceOrder", data: { ...request, orderId, catalog } },
+          { traceparent: context.traceparent ?? null },
+        );
+        const body = { orderId, status: state!.status, total: state!.total };
+        if (key !== undefined) await saveIdempotentResponse(tx, key, { statusCode: 202, body });
+        return { statusCode: 202, body, replayed: false };
+      });
+    },
+
+    /** Cancels on the customer's request; cancelling a cancelled order again changes nothing. */
+    async cancel(orderId: string, context: { traceparent?: string | null } = {}): Promise<OrderView> {
+      const { state } = await withRetry((tx) =>
+        execute(
+          tx,
+          orderId,
+          { type: "CancelOrder", data: { orderId } },
+          { traceparent: context.traceparent ?? null },
+        ),
+      );
+      return toView(state!);
+    },
+
+    /** Reacts to another service's event inside the consumer's transaction (which retries conflicts). */
+    react(event: SagaEvent, tx: pg.ClientBase): Promise<Decision> {
+      return execute(tx, event.data.orderId, event, { cause: event.data.metadata });
+    },
+
+    async get(orderId: string, asOf?: Date): Promise<OrderView> {
+      if (asOf) {
+        const state = fold((await readStream(pool, orderId, asOf)).map((recorded) => recorded.event));
+        if (!state)
+          throw new OrderError("ORDER_NOT_FOUND", `order ${orderId} did not exist at ${asOf.toISOString()}`);
+        return toView(state);
+      }
+      const view = await findView(pool, orderId);
+      if (!view) throw new OrderError("ORDER_NOT_FOUND", `order ${orderId} does not exist`);
+      return view;
+    },
+
+    async history(orderId: string) {
+      const recorded = await readStream(pool, orderId);
+      if (recorded.length === 0) throw new OrderError("ORDER_NOT_FOUND", `order ${orderId} does not exist`);
+      return recorded.map(({ version, recordedAt, event }) => ({
+        version,
+        type: event.type,
+        occurredAt: new Date(event.data.metadata.occurredAt).toISOString(),
+        recordedAt: recordedAt.toISOString(),
+        data: event.data,
+      }));
+    },
+  };
+}

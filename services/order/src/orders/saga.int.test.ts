@@ -1,0 +1,330 @@
+import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import {
+  createEventSerde,
+  createMetadata,
+  type DomainEvent,
+  type EventOf,
+  type EventSerde,
+  keyOf,
+  type Metadata,
+  subjectOf,
+  type TopicName,
+} from "@herald/events";
+import {
+  type ConsumeReport,
+  type Consumer,
+  createConsumer,
+  createRelay,
+  HEADERS,
+  type Relay,
+} from "@herald/outbox";
+import { type Admin, Kafka, type Consumer as KafkaConsumer, logLevel, type Producer } from "kafkajs";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createHarness, type Harness, logger, VALID_ORDER_TOTAL, validOrder } from "../testing/harness.js";
+import { createSagaHandler, SAGA_TOPICS } from "./saga.js";
+
+const infra = testInfra();
+
+interface Received {
+  readonly key: string;
+  readonly bytes: Buffer;
+  readonly headers: Record<string, string>;
+  readonly event: DomainEvent;
+}
+
+let h: Harness;
+let prefix: string;
+let kafka: Kafka;
+let admin: Admin;
+let serde: EventSerde;
+let relay: Relay;
+let consumer: Consumer;
+let producer: Producer;
+let reader: KafkaConsumer;
+let groupId: string;
+let published: Received[];
+let reports: ConsumeReport[];
+
+// Every test gets its own topics (the relay and consumer map contract topics to them) and schema.
+const topic = (name: TopicName) => `${prefix}.${name}`;
+
+beforeEach(async () => {
+  h = await createHarness();
+  prefix = uniqueName("order_saga");
+  groupId = uniqueName("order_saga_group");
+  kafka = new Kafka({
+    clientId: "order-saga-test",
+    brokers: [...infra.kafkaBrokers],
+    logLevel: logLevel.NOTHING,
+  });
+  admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: (["orders", "inventory", "payments"] as const).map((name) => ({
+      topic: topic(name),
+      numPartitions: 2,
+    })),
+    waitForLeaders: true,
+  });
+  serde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
+  await serde.register();
+
+  relay = createRelay({ pool: h.pool, kafka, serde, topicName: topic });
+  reports = [];
+  consumer = createConsumer({
+    kafka,
+    pool: h.pool,
+    groupId,
+    topics: SAGA_TOPICS.map(topic),
+    serde,
+    handle: createSagaHandler(h.handler, logger),
+    retry: { initialMs: 50, maxMs: 500 },
+    hooks: { outcome: (report) => reports.push(report) },
+  });
+  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  // Decodes with its own serde, so what it reads went through the registry, not a shared cache.
+  const readerSerde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
+  published = [];
+  reader = kafka.consumer({ groupId: uniqueName("order_saga_reader") });
+  await reader.connect();
+  await reader.subscribe({ topic: topic("orders"), fromBeginning: true });
+  await reader.run({
+    eachMessage: async ({ message }) => {
+      const bytes = message.value!;
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
+      );
+      published.push({ key: String(message.key), bytes, headers, event: await readerSerde.decode(bytes) });
+    },
+  });
+  await Promise.all([relay.start(), consumer.start()]);
+});
+
+afterEach(async () => {
+  await Promise.allSettled([consumer.stop(), relay.stop(), reader.disconnect(), producer.disconnect()]);
+  await admin
+    .deleteTopics({
+      topics: [...(["orders", "inventory", "payments"] as const).map(topic), `${groupId}.dlq`],
+    })
+    .catch(() => {});
+  await admin.disconnect();
+  await h.close();
+});
+
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function placeOrder(): Promise<{ orderId: string; placed: EventOf<"OrderPlaced"> }> {
+  const response = await h.app.inject({ method: "POST", url: "/orders", payload: validOrder() });
+  expect(response.statusCode).toBe(202);
+  const { orderId } = response.json();
+  const placed = await waitFor("OrderPlaced on Kafka", () => eventsOf(orderId)[0]);
+  expect(placed.type).toBe("OrderPlaced");
+  return { orderId, placed: placed as EventOf<"OrderPlaced"> };
+}
+
+const eventsOf = (orderId: string) => published.filter((m) => m.key === orderId).map((m) => m.event);
+
+/** Publishes another service's event the way its relay would: Avro through the registry, keyed by order. */
+async function send(event: DomainEvent, name: "inventory" | "payments"): Promise<void> {
+  await producer.send({
+    topic: topic(name),
+    messages: [{ key: keyOf(event), value: await serde.encode(event) }],
+  });
+}
+
+const from = (producerName: string, cause: Metadata) => createMetadata({ producer: producerName, cause });
+
+async function statusOf(orderId: string): Promise<string> {
+  return (await h.app.inject(`/orders/${orderId}`)).json().status;
+}
+
+async function handled(eventId: string): Promise<ConsumeReport> {
+  return waitFor(`the consumer to handle ${eventId}`, () =>
+    reports.find((r) => r.event?.data.metadata.eventId === eventId && r.outcome !== "retried"),
+  );
+}
+
+describe("the order saga over Kafka", () => {
+  it("publishes OrderPlaced Avro-encoded through the registry, keyed by order id, with its metadata", async () => {
+    const { orderId } = await placeOrder();
+    const message = published.find((m) => m.key === orderId)!;
+
+    expect(message.bytes.readUInt8(0)).toBe(0);
+    const schemaId = message.bytes.readInt32BE(1);
+    const subject = await fetch(
+      `${infra.schemaRegistryUrl}/subjects/${subjectOf("OrderPlaced")}/versions/latest`,
+    );
+    expect(((await subject.json()) as { id: number }).id).toBe(schemaId);
+
+    const stored = (await h.app.inject(`/orders/${orderId}/history`)).json().events[0].data;
+    expect(message.event).toEqual({ type: "OrderPlaced", data: stored });
+    const { metadata } = (message.event as EventOf<"OrderPlaced">).data;
+    expect(metadata).toMatchObject({ producer: "order", causationId: null, correlationId: metadata.eventId });
+    expect(metadata.occurredAt).toBeGreaterThan(Date.now() - 60_000);
+    expect(message.event.data).toMatchObject({
+      orderId,
+      customerId: "cust-42",
+      total: VALID_ORDER_TOTAL,
+      paymentMethodToken: "tok_visa",
+      lines: [
+        { sku: "HRL-MUG-BLUE", quantity: 2, unitPrice: { amountMinor: 1290, currency: "EUR" } },
+        { sku: "HRL-TEE-BLACK-M", quantity: 1, unitPrice: { amountMinor: 2490, currency: "EUR" } },
+      ],
+    });
+    expect(message.headers).toMatchObject({
+      [HEADERS.eventType]: "OrderPlaced",
+      [HEADERS.eventId]: metadata.eventId,
+      [HEADERS.correlationId]: metadata.eventId,
+    });
+  });
+
+  it("confirms the order when stock is reserved and payment processed, and publishes OrderConfirmed", async () => {
+    const { orderId, placed } = await placeOrder();
+    const reserved: DomainEvent = {
+      type: "InventoryReserved",
+      data: {
+        metadata: from("inventory", placed.data.metadata),
+        orderId,
+        lines: [{ sku: "HRL-MUG-BLUE", quantity: 2 }],
+      },
+    };
+    await send(reserved, "inventory");
+    await handled(reserved.data.metadata.eventId);
+    expect(await statusOf(orderId)).toBe("PLACED");
+
+    const paid: DomainEvent = {
+      type: "PaymentProcessed",
+      data: {
+        metadata: from("payment", reserved.data.metadata),
+        orderId,
+        paymentId: "pay-1",
+        amount: VALID_ORDER_TOTAL,
+      },
+    };
+    await send(paid, "payments");
+    await waitFor("CONFIRMED", async () => (await statusOf(orderId)) === "CONFIRMED");
+    const confirmed = await waitFor("OrderConfirmed on Kafka", () => eventsOf(orderId)[1]);
+    expect(confirmed.type).toBe("OrderConfirmed");
+    expect(confirmed.data).toMatchObject({
+      orderId,
+      total: VALID_ORDER_TOTAL,
+      customerEmail: "ada@example.com",
+    });
+    expect(confirmed.data.metadata).toMatchObject({
+      producer: "order",
+      causationId: paid.data.metadata.eventId,
+      correlationId: placed.data.metadata.correlationId,
+    });
+  });
+
+  it("cancels the order when the stock cannot be reserved", async () => {
+    const { orderId, placed } = await placeOrder();
+    await send(
+      {
+        type: "InventoryReservationFailed",
+        data: {
+          metadata: from("inventory", placed.data.metadata),
+          orderId,
+          unavailableSkus: [{ sku: "HRL-TEE-BLACK-M", requested: 1, available: 0 }],
+        },
+      },
+      "inventory",
+    );
+    const cancelled = await waitFor("OrderCancelled on Kafka", () => eventsOf(orderId)[1]);
+    expect(cancelled).toMatchObject({
+      type: "OrderCancelled",
+      data: { reason: "OUT_OF_STOCK", detail: "HRL-TEE-BLACK-M: 1 requested, 0 available" },
+    });
+    expect((await h.app.inject(`/orders/${orderId}`)).json()).toMatchObject({
+      status: "CANCELLED",
+      cancellation: { reason: "OUT_OF_STOCK" },
+    });
+  });
+
+  it("cancels the order when the payment fails", async () => {
+    const { orderId, placed } = await placeOrder();
+    await send(
+      {
+        type: "PaymentFailed",
+        data: {
+          metadata: from("payment", placed.data.metadata),
+          orderId,
+          paymentId: "pay-2",
+          amount: VALID_ORDER_TOTAL,
+          reason: "CARD_DECLINED",
+          detail: null,
+        },
+      },
+      "payments",
+    );
+    const cancelled = await waitFor("OrderCancelled on Kafka", () => eventsOf(orderId)[1]);
+    expect(cancelled).toMatchObject({
+      type: "OrderCancelled",
+      data: { reason: "PAYMENT_FAILED", detail: "CARD_DECLINED" },
+    });
+    expect(await statusOf(orderId)).toBe("CANCELLED");
+  });
+
+  it("shrugs off duplicate, late and out-of-order events after the customer cancelled", async () => {
+    const { orderId, placed } = await placeOrder();
+    const cancel = await h.app.inject({ method: "POST", url: `/orders/${orderId}/cancel` });
+    expect(cancel.json().status).toBe("CANCELLED");
+
+    // The payment went through just before the cancellation reached the payment service.
+    const paid: DomainEvent = {
+      type: "PaymentProcessed",
+      data: {
+        metadata: from("payment", placed.data.metadata),
+        orderId,
+        paymentId: "pay-3",
+        amount: VALID_ORDER_TOTAL,
+      },
+    };
+    const paidAgain: DomainEvent = {
+      ...paid,
+      data: { ...paid.data, metadata: from("payment", placed.data.metadata) },
+    };
+    const lateReservation: DomainEvent = {
+      type: "InventoryReserved",
+      data: {
+        metadata: from("inventory", placed.data.metadata),
+        orderId,
+        lines: [{ sku: "HRL-MUG-BLUE", quantity: 2 }],
+      },
+    };
+    await send(paid, "payments");
+    await send(paid, "payments");
+    await send(paidAgain, "payments");
+    await send(lateReservation, "inventory");
+
+    expect((await handled(lateReservation.data.metadata.eventId)).outcome).toBe("processed");
+    expect((await handled(paidAgain.data.metadata.eventId)).outcome).toBe("processed");
+    await waitFor("the redelivered payment", () =>
+      reports.find(
+        (r) => r.event?.data.metadata.eventId === paid.data.metadata.eventId && r.outcome === "duplicate",
+      ),
+    );
+    await waitFor("OrderCancelled on Kafka", () => eventsOf(orderId)[1]);
+
+    const history = (await h.app.inject(`/orders/${orderId}/history`)).json().events;
+    expect(history.map((e: { type: string }) => e.type)).toEqual(["OrderPlaced", "OrderCancelled"]);
+    expect(await statusOf(orderId)).toBe("CANCELLED");
+    expect(await h.count("outbox")).toBe(2);
+    expect(eventsOf(orderId).map((e) => e.type)).toEqual(["OrderPlaced", "OrderCancelled"]);
+    expect(reports.filter((r) => r.outcome === "dead_lettered")).toEqual([]);
+  });
+});

@@ -1,0 +1,99 @@
+import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { outboxMigrations } from "@herald/outbox";
+import { postgresReadiness, runMigrations } from "@herald/service-kit";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { pino } from "pino";
+import { Registry } from "prom-client";
+import { buildApp } from "../app.js";
+import { orderMigrations } from "../migrations.js";
+import { createOrderHandler, type OrderHandler } from "../orders/handler.js";
+
+export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+/** The Order service's app on its own fresh Postgres schema, with a clock the test can move. */
+export interface Harness {
+  readonly schema: string;
+  readonly pool: pg.Pool;
+  readonly app: FastifyInstance;
+  readonly handler: OrderHandler;
+  readonly metrics: Registry;
+  /** Moves the handler's clock; the real time is used until it is set. */
+  setNow(at: Date | undefined): void;
+  count(table: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(options: { poolSize?: number } = {}): Promise<Harness> {
+  const databaseUrl = testInfra().databaseUrls.order;
+  const schema = uniqueName("order_test");
+  await adminQuery(databaseUrl, `CREATE SCHEMA ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    options: `-c search_path=${schema}`,
+    max: options.poolSize ?? 5,
+  });
+  await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
+  let now: Date | undefined;
+  const handler = createOrderHandler({ pool, now: () => now ?? new Date() });
+  const metrics = new Registry();
+  const app = await buildApp({
+    pool,
+    handler,
+    logger,
+    metrics,
+    readiness: { database: postgresReadiness(pool) },
+  });
+  await app.ready();
+  return {
+    schema,
+    pool,
+    app,
+    handler,
+    metrics,
+    setNow(at) {
+      now = at;
+    },
+    async count(table) {
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(table)}`,
+      );
+      return rows[0]!.n;
+    },
+    async close() {
+      await app.close();
+      await pool.end();
+      await adminQuery(databaseUrl, `DROP SCHEMA ${schema} CASCADE`);
+    },
+  };
+}
+
+async function adminQuery(databaseUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export const validOrder = () => ({
+  customerId: "cust-42",
+  customerEmail: "ada@example.com",
+  items: [
+    { sku: "HRL-MUG-BLUE", quantity: 2 },
+    { sku: "HRL-TEE-BLACK-M", quantity: 1 },
+  ],
+  paymentMethodToken: "tok_visa",
+  shippingAddress: {
+    recipientName: "Ada Lovelace",
+    line1: "12 Analytical Row",
+    city: "London",
+    postalCode: "N1 9GU",
+    country: "GB",
+  },
+});
+
+/** 2 × 12.90 + 1 × 24.90 from the seeded catalog. */
+export const VALID_ORDER_TOTAL = { amountMinor: 5070, currency: "EUR" };
