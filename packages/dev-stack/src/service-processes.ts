@@ -44,78 +44,78 @@ export function discoverServices(root: string = repoRoot): ServiceDescriptor[] {
 
 /**
  * Each service and its relay as native processes, with the environment compose gives them
- * (pointing at the native infrastructure) and the relay out of process, as deployed.
+ * (pointing at the native infrastructure) and the relay out of process, as deployed. Relays come
+ * second: they start once their service has migrated its database.
  */
 export function serviceComponents(
   options: StackOptions,
   infra: Infra,
   services: ServiceDescriptor[],
-): Component[] {
+): { services: Component[]; relays: Component[] } {
   const runTs = (file: string) =>
     [process.execPath, ["--import", "tsx", "--conditions=herald-source", file]] as const;
   const base = { ...process.env, ...infraToEnvironment(infra), LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
-  return services.flatMap((descriptor) => {
+  const started = services.map((descriptor) => {
     const databaseUrl = infra.databaseUrls[descriptor.service];
     const [command, args] = runTs(join(descriptor.dir, descriptor.main));
-    const components: Component[] = [
-      daemonComponent(options, {
-        name: descriptor.service,
-        port: descriptor.port,
-        readyTimeoutMs: 60_000,
-        describe: () => `http://${options.host}:${descriptor.port}`,
-        async prepare() {
-          return {
-            command,
-            args: [...args],
-            cwd: descriptor.dir,
-            env: {
-              ...base,
-              HOST: options.host,
-              PORT: String(descriptor.port),
-              DATABASE_URL: databaseUrl,
-              RELAY_MODE: descriptor.relayMetricsPort ? "external" : "in-process",
-            },
-          };
-        },
-        async isReady() {
-          const response = await fetch(`http://${options.host}:${descriptor.port}/health/ready`, {
-            signal: AbortSignal.timeout(2_000),
-          });
-          return response.ok;
-        },
-      }),
-    ];
+    const service = daemonComponent(options, {
+      name: descriptor.service,
+      port: descriptor.port,
+      readyTimeoutMs: 60_000,
+      describe: () => `http://${options.host}:${descriptor.port}`,
+      async prepare() {
+        return {
+          command,
+          args: [...args],
+          cwd: descriptor.dir,
+          env: {
+            ...base,
+            HOST: options.host,
+            PORT: String(descriptor.port),
+            DATABASE_URL: databaseUrl,
+            RELAY_MODE: descriptor.relayMetricsPort ? "external" : "in-process",
+          },
+        };
+      },
+      async isReady() {
+        const response = await fetch(`http://${options.host}:${descriptor.port}/health/ready`, {
+          signal: AbortSignal.timeout(2_000),
+        });
+        return response.ok;
+      },
+    });
     const relayPort = descriptor.relayMetricsPort;
-    if (relayPort) {
-      const [relayCommand, relayArgs] = runTs(join(repoRoot, "packages", "outbox", "src", "relay-main.ts"));
-      components.push(
-        daemonComponent(options, {
-          name: `${descriptor.service}-relay`,
-          port: relayPort,
-          readyTimeoutMs: 60_000,
-          describe: () => `metrics http://${options.host}:${relayPort}/metrics`,
-          async prepare() {
-            return {
-              command: relayCommand,
-              args: [...relayArgs],
-              cwd: descriptor.dir,
-              env: {
-                ...base,
-                DATABASE_URL: databaseUrl,
-                RELAY_CLIENT_ID: `${descriptor.service}-relay`,
-                RELAY_METRICS_PORT: String(relayPort),
-              },
-            };
+    if (!relayPort) return { service, relay: undefined };
+    const [relayCommand, relayArgs] = runTs(join(repoRoot, "packages", "outbox", "src", "relay-main.ts"));
+    const relay = daemonComponent(options, {
+      name: `${descriptor.service}-relay`,
+      port: relayPort,
+      readyTimeoutMs: 60_000,
+      describe: () => `metrics http://${options.host}:${relayPort}/metrics`,
+      async prepare() {
+        return {
+          command: relayCommand,
+          args: [...relayArgs],
+          cwd: descriptor.dir,
+          env: {
+            ...base,
+            DATABASE_URL: databaseUrl,
+            RELAY_CLIENT_ID: `${descriptor.service}-relay`,
+            RELAY_METRICS_PORT: String(relayPort),
           },
-          async isReady() {
-            const response = await fetch(`http://${options.host}:${relayPort}/metrics`, {
-              signal: AbortSignal.timeout(2_000),
-            });
-            return response.ok;
-          },
-        }),
-      );
-    }
-    return components;
+        };
+      },
+      async isReady() {
+        const response = await fetch(`http://${options.host}:${relayPort}/metrics`, {
+          signal: AbortSignal.timeout(2_000),
+        });
+        return response.ok;
+      },
+    });
+    return { service, relay };
   });
+  return {
+    services: started.map((entry) => entry.service),
+    relays: started.flatMap((entry) => (entry.relay ? [entry.relay] : [])),
+  };
 }

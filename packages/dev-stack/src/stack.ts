@@ -52,22 +52,30 @@ export function createStack(options: StackOptions, scope: StackScope = { service
     registryComponent(options, postgres),
     mailSinkComponent(options),
   ];
-  const services = scope.services ? serviceComponents(options, infra, discoverServices()) : [];
-  const components = [...infrastructure, ...services];
+  const { services, relays } = scope.services
+    ? serviceComponents(options, infra, discoverServices())
+    : { services: [], relays: [] };
+  const components = [...infrastructure, ...services, ...relays];
   return {
     infra,
     async up() {
       const started: string[] = [];
-      // Postgres first (the registry stores its schemas there); the JVMs then start side by side.
-      const [first, ...rest] = components;
-      if (first && (await first.up())) started.push(first.name);
-      const results = await Promise.allSettled(rest.map(async (c) => ((await c.up()) ? c.name : undefined)));
-      for (const result of results)
-        if (result.status === "fulfilled" && result.value) started.push(result.value);
-      const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
-      if (failure) {
-        await this.down(started);
-        throw failure.reason;
+      // Postgres first (the registry stores its schemas there), then the JVMs and the mail sink side
+      // by side, then the services (they register schemas and migrate at start), then their relays.
+      const [postgresStep, ...jvmsAndSinks] = infrastructure;
+      for (const step of [[postgresStep!], jvmsAndSinks, services, relays]) {
+        const results = await Promise.allSettled(
+          step.map(async (c) => ((await c.up()) ? c.name : undefined)),
+        );
+        for (const result of results)
+          if (result.status === "fulfilled" && result.value) started.push(result.value);
+        const failure = results.find(
+          (result): result is PromiseRejectedResult => result.status === "rejected",
+        );
+        if (failure) {
+          await this.down(started);
+          throw failure.reason;
+        }
       }
       return started;
     },
