@@ -1,13 +1,14 @@
 import { type DomainEvent, type EventSerde, EventsError, type TopicName } from "@herald/events";
-import type {
-  Admin,
-  ConsumerConfig,
-  EachBatchPayload,
-  IHeaders,
-  Kafka,
-  Consumer as KafkaConsumer,
-  KafkaMessage,
-  Producer,
+import {
+  type Admin,
+  type ConsumerConfig,
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type Consumer as KafkaConsumer,
+  type KafkaMessage,
+  Partitioners,
+  type Producer,
 } from "kafkajs";
 import type pg from "pg";
 import type { Registry } from "prom-client";
@@ -268,7 +269,11 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     async start() {
       if (consumer) return;
       stopping = new AbortController();
-      const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      const dlqProducer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       // A fetch waits at most a second for data, so stopping never sits out kafkajs's 5 s long poll.
       const groupConsumer = kafka.consumer({ maxWaitTimeInMs: 1_000, ...options.consumerConfig, groupId });
       producer = dlqProducer;
@@ -276,9 +281,14 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         const admin: Admin = kafka.admin();
         try {
           await admin.connect();
-          // Topic creation may be disabled or the topic exist already; producing creates it otherwise.
+          // Subscribing to a topic the broker is still auto-creating fails, so create the subscribed
+          // topics and the DLQ up front; existing ones are left as they are, and where creation is
+          // not allowed the broker's own topics are used as they come.
           await admin
-            .createTopics({ topics: [{ topic: deadLetterTopic }], waitForLeaders: true })
+            .createTopics({
+              topics: [...options.topics, deadLetterTopic].map((topic) => ({ topic })),
+              waitForLeaders: true,
+            })
             .catch(() => false);
         } finally {
           await admin.disconnect().catch(() => {});

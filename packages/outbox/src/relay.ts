@@ -1,5 +1,5 @@
 import type { DomainEvent, EventSerde, TopicName } from "@herald/events";
-import type { IHeaders, Kafka, Message, Producer } from "kafkajs";
+import { type IHeaders, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import type pg from "pg";
 import type { Registry } from "prom-client";
 import { OutboxError } from "./errors.js";
@@ -301,6 +301,8 @@ export function createRelay(options: RelayOptions): Relay {
     const created = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
+      // The Java client's murmur2 partitioner: a key lands on the same partition whatever the client.
+      createPartitioner: Partitioners.DefaultPartitioner,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
     });
     try {
