@@ -14,6 +14,7 @@ import type pg from "pg";
 import type { Registry } from "prom-client";
 import { OutboxError } from "./errors.js";
 import { HEADERS } from "./headers.js";
+import { DEFAULT_INBOX_RETENTION_MS, purgeInbox } from "./inbox.js";
 import { type ConsumerMetrics, consumerMetrics } from "./metrics.js";
 import { type Backoff, backoffDelay, isTransientDatabaseError, notify, sleep } from "./retry.js";
 
@@ -65,10 +66,16 @@ export interface ConsumerOptions {
   readonly fromBeginning?: boolean;
   /** Partitions handled in parallel (order holds within each). Default 1. */
   readonly partitionsConsumedConcurrently?: number;
+  /**
+   * How long handled event ids are remembered for deduplication; older ones are purged hourly.
+   * Keep it at least as long as the topics' retention. Default 7 days.
+   */
+  readonly inboxRetentionMs?: number;
   /** Passed to kafkajs (session timeout, heartbeat interval, ...); `maxWaitTimeInMs` defaults to 1 s. */
   readonly consumerConfig?: Omit<ConsumerConfig, "groupId">;
 }
 
+const INBOX_PURGE_INTERVAL_MS = 60 * 60 * 1000;
 const INBOX_INSERT = "INSERT INTO inbox (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -100,9 +107,28 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   const deadLetterTopic = options.deadLetterTopic ?? `${groupId}.dlq`;
   const metrics: ConsumerMetrics = consumerMetrics(options.metrics);
 
+  const inboxRetentionMs = options.inboxRetentionMs ?? DEFAULT_INBOX_RETENTION_MS;
+  if (!(inboxRetentionMs > 0))
+    throw new OutboxError(
+      "OUTBOX_INVALID_OPTIONS",
+      `inboxRetentionMs must be positive, got ${inboxRetentionMs}`,
+    );
+
   let consumer: KafkaConsumer | undefined;
   let producer: Producer | undefined;
   let stopping = new AbortController();
+  let purgeTimer: NodeJS.Timeout | undefined;
+
+  function purgeOldInboxEntries(): void {
+    purgeInbox(pool, { groupId, olderThanMs: inboxRetentionMs }).catch((error: unknown) =>
+      notify(
+        hooks.error,
+        new OutboxError("OUTBOX_DATABASE_UNAVAILABLE", `purging the inbox failed: ${text(error)}`, {
+          cause: error,
+        }),
+      ),
+    );
+  }
 
   function report(
     outcome: ConsumeOutcome,
@@ -326,11 +352,15 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         );
       }
       consumer = groupConsumer;
+      purgeOldInboxEntries();
+      purgeTimer = setInterval(purgeOldInboxEntries, INBOX_PURGE_INTERVAL_MS);
+      purgeTimer.unref();
     },
     async stop() {
       const current = consumer;
       if (!current) return;
       consumer = undefined;
+      clearInterval(purgeTimer);
       stopping.abort();
       await current.disconnect();
       await producer?.disconnect();

@@ -9,6 +9,7 @@ export {
 export { enqueue, enqueueAll } from "./enqueue.js";
 export { OutboxError, type OutboxErrorCode } from "./errors.js";
 export { HEADERS } from "./headers.js";
+export { DEFAULT_INBOX_RETENTION_MS, purgeInbox } from "./inbox.js";
 export { OUTBOX_BUCKETS, outboxMigrations } from "./migrations.js";
 export {
   createRelay,

@@ -55,8 +55,14 @@ CREATE TABLE IF NOT EXISTS inbox (
 );
 `;
 
+/** Lets the retention purge find a group's old entries without scanning the whole inbox. */
+const INBOX_RETENTION_SQL = `
+CREATE INDEX IF NOT EXISTS inbox_processed_at ON inbox (consumer_group, processed_at);
+`;
+
 /** Idempotent DDL for the outbox (and relay state) and the inbox; services run these as migrations. */
 export const outboxMigrations: readonly { id: string; sql: string }[] = Object.freeze([
   { id: "outbox-001-outbox", sql: OUTBOX_SQL },
   { id: "outbox-002-inbox", sql: INBOX_SQL },
+  { id: "outbox-003-inbox-retention", sql: INBOX_RETENTION_SQL },
 ]);
