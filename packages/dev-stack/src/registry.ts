@@ -37,6 +37,11 @@ export function registryComponent(
         args: [
           "-Xms128m",
           "-Xmx512m",
+          // Clients cache schemas, so the registry serves little traffic: trade peak speed for a
+          // faster start, and log no line per request (writes are still audited).
+          "-XX:TieredStopAtLevel=1",
+          "-XX:+UseSerialGC",
+          "-Dquarkus.http.access-log.enabled=false",
           `-Dquarkus.http.host=${options.host}`,
           `-Dquarkus.http.port=${PORTS.schemaRegistry}`,
           "-Dapicurio.storage.kind=sql",
