@@ -2,5 +2,7 @@ export type { ComponentStatus } from "./component.js";
 export { defaultStackOptions, PORTS, type StackOptions, VERSIONS } from "./config.js";
 export { infraFromEnvironment, infraToEnvironment } from "./environment.js";
 export { StackError } from "./errors.js";
+export { uniqueName } from "./names.js";
+export { createScratchSchema, type ScratchSchema } from "./scratch-schema.js";
 export { databaseLogin, databaseUrlVariable, SERVICE_NAMES, type ServiceName } from "./services.js";
 export { createStack, type Infra, type Stack } from "./stack.js";

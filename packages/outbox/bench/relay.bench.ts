@@ -1,9 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Benchmark } from "@herald/dev-stack/bench";
+import { createScratchSchema } from "@herald/dev-stack";
+import { type Benchmark, percentile } from "@herald/dev-stack/bench";
 import { createEventSerde, type DomainEvent, type EventSerde, keyOf } from "@herald/events";
-import { Kafka, logLevel, type Message } from "kafkajs";
+import { Kafka, logLevel, type Message, Partitioners } from "kafkajs";
 import pg from "pg";
 import { enqueue, enqueueAll } from "../src/enqueue.js";
 import { HEADERS } from "../src/headers.js";
@@ -26,9 +26,6 @@ interface Measured {
   /** Milliseconds from commit (raw: from handing the message to the producer) to Kafka's ack. */
   readonly latencies: number[];
 }
-
-const percentile = (sorted: readonly number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 function row(kind: string, offered: number | string, measured: Measured): Record<string, string | number> {
   const sorted = [...measured.latencies].sort((a, b) => a - b);
@@ -93,22 +90,16 @@ const events = (count: number, offset: number) =>
 export default {
   name: "outbox relay vs raw kafkajs producer",
   async run({ infra }) {
-    const schema = `outbox_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const setup = new pg.Client({ connectionString: infra.databaseUrls.order });
-    await setup.connect();
-    await setup.query(`CREATE SCHEMA ${schema}`);
-    await setup.query(`SET search_path = ${schema}`);
+    const scratch = await createScratchSchema(infra.databaseUrls.order, "outbox_bench");
+    const pool = new pg.Pool({ connectionString: scratch.url, max: 16 });
+    const setup = await pool.connect();
     for (const migration of outboxMigrations) {
       await setup.query("BEGIN");
       await setup.query(migration.sql);
       await setup.query("COMMIT");
     }
-    const pool = new pg.Pool({
-      connectionString: infra.databaseUrls.order,
-      options: `-c search_path=${schema}`,
-      max: 16,
-    });
-    const prefix = `${schema}.`;
+    setup.release();
+    const prefix = `${scratch.name}.`;
     const kafka = new Kafka({
       clientId: "outbox-bench",
       brokers: [...infra.kafkaBrokers],
@@ -137,7 +128,11 @@ export default {
         },
       },
     });
-    const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const raw = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await raw.connect();
 
     async function relayAt(rate: number, seconds: number, offset: number): Promise<Measured> {
@@ -287,8 +282,7 @@ export default {
       await admin.deleteTopics({ topics: [`${prefix}orders`, `${prefix}raw`] }).catch(() => {});
       await admin.disconnect();
       await pool.end();
-      await setup.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
-      await setup.end();
+      await scratch.drop().catch(() => {});
     }
     return { rows, notes };
   },

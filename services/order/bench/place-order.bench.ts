@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { Benchmark } from "@herald/dev-stack/bench";
+import { createScratchSchema } from "@herald/dev-stack";
+import { type Benchmark, percentile } from "@herald/dev-stack/bench";
 import { outboxMigrations } from "@herald/outbox";
 import { runMigrations } from "@herald/service-kit";
 import pg from "pg";
@@ -29,9 +30,6 @@ const order = () => ({
   },
 });
 
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-
 /**
  * POST /orders end to end inside the service (validation, catalog, event store, outbox, view, one
  * Postgres transaction each) through Fastify's inject, at a few concurrencies. No HTTP socket, no
@@ -40,15 +38,8 @@ const percentile = (sorted: number[], p: number) =>
 export default {
   name: "order service: placing orders",
   async run({ infra }) {
-    const schema = `order_bench_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const admin = new pg.Client({ connectionString: infra.databaseUrls.order });
-    await admin.connect();
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const pool = new pg.Pool({
-      connectionString: infra.databaseUrls.order,
-      options: `-c search_path=${schema}`,
-      max: 10,
-    });
+    const scratch = await createScratchSchema(infra.databaseUrls.order, "order_bench");
+    const pool = new pg.Pool({ connectionString: scratch.url, max: 10 });
     try {
       await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
       const handler = createOrderHandler({ pool });
@@ -107,8 +98,7 @@ export default {
       };
     } finally {
       await pool.end();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.end();
+      await scratch.drop();
     }
   },
 } satisfies Benchmark;

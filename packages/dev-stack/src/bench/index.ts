@@ -15,3 +15,8 @@ export interface Benchmark {
   readonly name: string;
   run(context: BenchmarkContext): Promise<BenchmarkReport>;
 }
+
+/** The `p`th percentile (0–100) of ascending `sorted` values; 0 when there are none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
 import type { Infra } from "../stack.js";
 
@@ -13,13 +12,9 @@ export function testInfra(): Infra {
   return inject("herald:infra");
 }
 
-/** A name no other test (or earlier run) uses: for topics, groups, schemas and databases. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
-}
-
 export type { Component } from "../component.js";
-
 /** A broker of a test's own (own ports and state dir), for tests that must stop or restart Kafka. */
 export { type KafkaPorts, kafkaComponent } from "../kafka.js";
+export { uniqueName } from "../names.js";
+export { createScratchSchema, type ScratchSchema } from "../scratch-schema.js";
 export type { Infra };

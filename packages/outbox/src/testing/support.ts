@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { createScratchSchema, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import { createEventSerde, type DomainEvent, type EventSerde, TOPICS, type TopicName } from "@herald/events";
 import { type Consumer, Kafka, logLevel } from "kafkajs";
 import pg from "pg";
@@ -35,13 +35,10 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(prefix = "outbox_test"): Promise<TestDatabase> {
-  const schema = uniqueName(prefix);
-  const base = testInfra().databaseUrls.order;
-  const setup = new pg.Client({ connectionString: base });
+  const scratch = await createScratchSchema(testInfra().databaseUrls.order, prefix);
+  const setup = new pg.Client({ connectionString: scratch.url });
   await setup.connect();
   try {
-    await setup.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`);
-    await setup.query(`SET search_path = ${pg.escapeIdentifier(schema)}`);
     for (const migration of outboxMigrations) {
       await setup.query("BEGIN");
       await setup.query(migration.sql);
@@ -50,14 +47,12 @@ export async function createTestDatabase(prefix = "outbox_test"): Promise<TestDa
   } finally {
     await setup.end();
   }
-  const url = new URL(base);
-  url.searchParams.set("options", `-c search_path=${schema}`);
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 12 });
+  const pool = new pg.Pool({ connectionString: scratch.url, max: 12 });
   pool.on("error", () => {});
   return {
-    schema,
+    schema: scratch.name,
     pool,
-    url: url.toString(),
+    url: scratch.url,
     async write(events) {
       const client = await pool.connect();
       try {
@@ -73,10 +68,7 @@ export async function createTestDatabase(prefix = "outbox_test"): Promise<TestDa
     },
     async drop() {
       await pool.end();
-      const cleanup = new pg.Client({ connectionString: base });
-      await cleanup.connect();
-      await cleanup.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`).catch(() => {});
-      await cleanup.end();
+      await scratch.drop().catch(() => {});
     },
   };
 }

@@ -1,4 +1,4 @@
-import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { createScratchSchema, testInfra } from "@herald/dev-stack/testing";
 import { outboxMigrations } from "@herald/outbox";
 import { postgresReadiness, runMigrations } from "@herald/service-kit";
 import type { FastifyInstance } from "fastify";
@@ -25,14 +25,8 @@ export interface Harness {
 }
 
 export async function createHarness(options: { poolSize?: number } = {}): Promise<Harness> {
-  const databaseUrl = testInfra().databaseUrls.order;
-  const schema = uniqueName("order_test");
-  await adminQuery(databaseUrl, `CREATE SCHEMA ${schema}`);
-  const pool = new pg.Pool({
-    connectionString: databaseUrl,
-    options: `-c search_path=${schema}`,
-    max: options.poolSize ?? 5,
-  });
+  const scratch = await createScratchSchema(testInfra().databaseUrls.order, "order_test");
+  const pool = new pg.Pool({ connectionString: scratch.url, max: options.poolSize ?? 5 });
   await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
   let now: Date | undefined;
   const handler = createOrderHandler({ pool, now: () => now ?? new Date() });
@@ -46,7 +40,7 @@ export async function createHarness(options: { poolSize?: number } = {}): Promis
   });
   await app.ready();
   return {
-    schema,
+    schema: scratch.name,
     pool,
     app,
     handler,
@@ -63,19 +57,9 @@ export async function createHarness(options: { poolSize?: number } = {}): Promis
     async close() {
       await app.close();
       await pool.end();
-      await adminQuery(databaseUrl, `DROP SCHEMA ${schema} CASCADE`);
+      await scratch.drop();
     },
   };
-}
-
-async function adminQuery(databaseUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 export const validOrder = () => ({
