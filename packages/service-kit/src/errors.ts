@@ -2,7 +2,9 @@ export type ServiceKitErrorCode =
   | "SERVICE_CONFIG_INVALID"
   | "SERVICE_MIGRATION_FAILED"
   | "SERVICE_MIGRATION_CHANGED"
-  | "SERVICE_MIGRATION_DUPLICATE_ID";
+  | "SERVICE_MIGRATION_DUPLICATE_ID"
+  /** Postgres answered COMMIT with ROLLBACK: a statement failed inside the transaction and was caught. */
+  | "SERVICE_TRANSACTION_ROLLED_BACK";
 
 /** A problem starting or running a service's plumbing; `retryable` says whether trying again can help. */
 export class ServiceKitError extends Error {

@@ -1,14 +1,21 @@
 import type pg from "pg";
+import { ServiceKitError } from "./errors.js";
 
-/** Runs `work` in one transaction on one pooled connection: COMMIT if it resolves, ROLLBACK if it throws. */
+/**
+ * Runs `work` in one transaction on one pooled connection: COMMIT if it resolves, ROLLBACK if it throws.
+ * A statement that fails aborts the whole transaction even when `work` catches its error; Postgres
+ * then answers COMMIT with ROLLBACK, which rejects with SERVICE_TRANSACTION_ROLLED_BACK. To survive
+ * an expected failure (e.g. a unique violation), run that statement under a savepoint
+ * (`withSavepoint` of `@herald/outbox`).
+ */
 export async function withTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query("BEGIN");
     const result = await work(client);
-    await client.query("COMMIT");
-    return result;
+    const committed = await client.query("COMMIT");
+    if (committed.command === "COMMIT") return result;
   } catch (error) {
     await client.query("ROLLBACK").catch((rollbackError: Error) => {
       broken = rollbackError;
@@ -17,6 +24,10 @@ export async function withTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient
   } finally {
     client.release(broken);
   }
+  throw new ServiceKitError(
+    "SERVICE_TRANSACTION_ROLLED_BACK",
+    "the transaction was rolled back at COMMIT: a statement in it failed and its error was caught",
+  );
 }
 
 /** A readiness check that the pool can reach its database. */

@@ -1,0 +1,59 @@
+import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ServiceKitError } from "./errors.js";
+import { withTransaction } from "./postgres.js";
+
+const databaseUrl = testInfra().databaseUrls.order;
+const schema = uniqueName("kit_tx");
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.query(`CREATE TABLE ${schema}.claims (id text PRIMARY KEY)`);
+  await admin.end();
+  pool = new pg.Pool({ connectionString: databaseUrl, options: `-c search_path=${schema}`, max: 2 });
+});
+
+afterAll(async () => {
+  await pool.end();
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+  await admin.end();
+});
+
+async function claims(): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>("SELECT id FROM claims ORDER BY id");
+  return rows.map((row) => row.id);
+}
+
+describe("withTransaction", () => {
+  it("commits what the work wrote", async () => {
+    await expect(
+      withTransaction(pool, (tx) => tx.query("INSERT INTO claims VALUES ('a')")),
+    ).resolves.toBeDefined();
+    expect(await claims()).toEqual(["a"]);
+  });
+
+  it("fails when Postgres answers COMMIT with ROLLBACK because the work swallowed an error", async () => {
+    const swallowed = withTransaction(pool, async (tx) => {
+      await tx.query("INSERT INTO claims VALUES ('b')");
+      // The "ignore a unique violation" idiom without a savepoint: the transaction is aborted.
+      await tx.query("INSERT INTO claims VALUES ('a')").catch(() => {});
+      return "done";
+    });
+
+    await expect(swallowed).rejects.toMatchObject({
+      name: "ServiceKitError",
+      code: "SERVICE_TRANSACTION_ROLLED_BACK",
+    });
+    await expect(swallowed).rejects.toBeInstanceOf(ServiceKitError);
+    expect(await claims()).toEqual(["a"]);
+    // The connection went back to the pool usable.
+    await withTransaction(pool, (tx) => tx.query("INSERT INTO claims VALUES ('c')"));
+    expect(await claims()).toEqual(["a", "c"]);
+  });
+});
