@@ -1,0 +1,96 @@
+import { createMetadata, type DomainEvent, type TopicName, topicOf } from "@herald/events";
+import { enqueueAll } from "@herald/outbox";
+import type pg from "pg";
+import type { Logger } from "pino";
+import { Counter, type Registry } from "prom-client";
+import { applyStockChanges, lockStock } from "../stock/stock.js";
+import { announce, decide, stockChanges } from "./decide.js";
+import { CONSUMED_EVENT_TYPES, type ConsumedEvent, type InventoryEvent } from "./domain.js";
+import { evolve } from "./evolve.js";
+import { lockReservation, saveReservation } from "./repository.js";
+
+export const PRODUCER = "inventory";
+
+/** The topics carrying the events the Inventory service reacts to. */
+export const CONSUMED_TOPICS: readonly TopicName[] = [...new Set(CONSUMED_EVENT_TYPES.map(topicOf))];
+
+const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
+const consumedTypes: ReadonlySet<string> = new Set(CONSUMED_EVENT_TYPES);
+
+function isConsumed(event: DomainEvent): event is ConsumedEvent {
+  return consumedTypes.has(event.type);
+}
+
+export interface ReactionDependencies {
+  readonly logger: Logger;
+  readonly metrics?: Registry;
+  readonly now?: () => Date;
+}
+
+/**
+ * The consumer's handler: runs inside the inbox transaction, so the reservation, the stock counters,
+ * the inbox entry and the announced events commit together or not at all. Locks the order's
+ * reservation, then the stock rows involved in SKU order; decides; writes; enqueues.
+ */
+export function createInventoryReactions(deps: ReactionDependencies) {
+  const { logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const outcomes = new Counter({
+    name: "inventory_reservations_total",
+    help: "Orders whose placement was handled, by outcome (reserved or failed)",
+    labelNames: ["outcome"] as const,
+    registers: deps.metrics ? [deps.metrics] : [],
+  });
+
+  return async (event: DomainEvent, tx: pg.ClientBase): Promise<void> => {
+    if (!isConsumed(event)) return;
+    const { orderId, metadata } = event.data;
+    const log = logger.child({ orderId, eventId: metadata.eventId, correlationId: metadata.correlationId });
+    // Order ids are UUIDs; anything else cannot be an order of this system.
+    if (!UUID.test(orderId)) {
+      log.warn({ type: event.type }, "skipped an event about an order id that is not a UUID");
+      return;
+    }
+    const before = await lockReservation(tx, orderId, {
+      create: event.type === "OrderPlaced" || event.type === "OrderCancelled",
+    });
+    const stock =
+      event.type === "OrderPlaced" && before.status === "NONE"
+        ? await lockStock(
+            tx,
+            event.data.lines.map((line) => line.sku),
+          )
+        : new Map();
+    const facts = decide(event, before, stock);
+    if (facts.length === 0) {
+      log.debug({ type: event.type, status: before.status }, "nothing to do");
+      return;
+    }
+    let after = before;
+    for (const fact of facts) {
+      await applyStockChanges(tx, stockChanges(fact));
+      after = evolve(after, fact);
+    }
+    await saveReservation(tx, after);
+    const at = now();
+    const events = facts.flatMap((fact) =>
+      announce(fact, orderId).map(
+        (draft) =>
+          ({
+            type: draft.type,
+            data: {
+              ...draft.data,
+              metadata: createMetadata({ producer: PRODUCER, cause: metadata, now: at }),
+            },
+          }) as InventoryEvent,
+      ),
+    );
+    await enqueueAll(tx, events);
+    if (event.type === "OrderPlaced")
+      outcomes.inc({ outcome: after.status === "RESERVED" ? "reserved" : "failed" });
+    log.info(
+      { type: event.type, from: before.status, to: after.status, emitted: events.map((e) => e.type) },
+      "reservation changed",
+    );
+  };
+}
