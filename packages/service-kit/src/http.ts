@@ -8,13 +8,19 @@ import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 /** A readiness probe: resolves when the dependency is usable, throws (or times out) when not. */
 export type ReadinessCheck = () => Promise<void>;
 
+/**
+ * A check `/health/ready` reports; an `informational` one is shown but never makes the service
+ * unready (e.g. a consumer still joining its group while HTTP already serves).
+ */
+export type Readiness = ReadinessCheck | { readonly check: ReadinessCheck; readonly informational: true };
+
 export interface HttpServerOptions {
   readonly logger: Logger;
   /** Title, version and description of the OpenAPI document served at `/docs`. */
   readonly api: { readonly title: string; readonly version: string; readonly description?: string };
   readonly metrics: Registry;
-  /** Named probes behind `/health/ready` (e.g. `{ database, kafka }`); all must pass. */
-  readonly readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /** Named probes behind `/health/ready` (e.g. `{ database, kafka }`); all but informational ones must pass. */
+  readonly readiness?: Readonly<Record<string, Readiness>>;
   readonly readinessTimeoutMs?: number;
   /** Maps the typed error codes a service throws (e.g. `ORDER_NOT_FOUND`) to their HTTP status. */
   readonly errorStatus?: Readonly<Record<string, number>>;
@@ -201,7 +207,11 @@ function registerOperations(app: FastifyInstance, options: HttpServerOptions): v
         type: "object",
         additionalProperties: {
           type: "object",
-          properties: { status: { type: "string", enum: ["up", "down"] }, error: { type: "string" } },
+          properties: {
+            status: { type: "string", enum: ["up", "down"] },
+            error: { type: "string" },
+            informational: { type: "boolean" },
+          },
         },
       },
     },
@@ -224,17 +234,20 @@ function registerOperations(app: FastifyInstance, options: HttpServerOptions): v
     },
     async (request, reply) => {
       const results = await Promise.all(
-        checks.map(async ([name, check]) => {
+        checks.map(async ([name, probe]) => {
+          const informational = typeof probe !== "function";
+          const check = typeof probe === "function" ? probe : probe.check;
+          const flag = informational ? { informational } : {};
           try {
             await withTimeout(check(), timeoutMs, `${name} did not answer within ${timeoutMs} ms`);
-            return [name, { status: "up" }] as const;
+            return [name, { status: "up", ...flag }] as const;
           } catch (error) {
-            request.log.warn({ err: error, check: name }, "readiness check failed");
-            return [name, { status: "down", error: (error as Error).message }] as const;
+            if (!informational) request.log.warn({ err: error, check: name }, "readiness check failed");
+            return [name, { status: "down", error: (error as Error).message, ...flag }] as const;
           }
         }),
       );
-      const ready = results.every(([, result]) => result.status === "up");
+      const ready = results.every(([, result]) => result.status === "up" || "informational" in result);
       return reply
         .status(ready ? 200 : 503)
         .send({ status: ready ? "ready" : "unavailable", checks: Object.fromEntries(results) });

@@ -7,9 +7,29 @@ export {
   errorResponseRef,
   errorResponseSchema,
   type HttpServerOptions,
+  type Readiness,
   type ReadinessCheck,
 } from "./http.js";
+export { consumerLogHooks, createKafka, ensureTopics, relayLogHooks } from "./kafka.js";
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./logger.js";
 export { type Migration, runMigrations } from "./migrations.js";
 export { postgresReadiness, withTransaction } from "./postgres.js";
+export {
+  buildServiceApp,
+  type ConsumerTuning,
+  createServiceContext,
+  defineService,
+  POOL_TIMEOUTS,
+  type RunningService,
+  runService,
+  SERVICE_NAMES,
+  type ServiceConfig,
+  type ServiceConfigSpec,
+  type ServiceContext,
+  type ServiceDefinition,
+  type ServiceName,
+  serviceConfigSpec,
+  startService,
+} from "./service.js";
 export { createShutdown, type Shutdown } from "./shutdown.js";
+export { SAFE_STRING_PATTERN, safeString } from "./strings.js";

@@ -1,4 +1,4 @@
-import type { ConsumerHooks } from "@herald/outbox";
+import type { ConsumerHooks, RelayHooks } from "@herald/outbox";
 import { type Admin, Kafka, type logCreator, logLevel } from "kafkajs";
 import type { Logger } from "pino";
 
@@ -32,7 +32,7 @@ export function createKafka(options: {
   });
 }
 
-/** Logs what the saga consumer does with each message: retries and dead letters loudly. */
+/** Logs what a consumer does with each message: retries and dead letters loudly, the rest at debug. */
 export function consumerLogHooks(logger: Logger): ConsumerHooks {
   return {
     outcome(report) {
@@ -59,13 +59,24 @@ export function consumerLogHooks(logger: Logger): ConsumerHooks {
   };
 }
 
+/** Logs what an in-process relay does: cycles that fail, buckets that move, partitions maintained. */
+export function relayLogHooks(logger: Logger): RelayHooks {
+  return {
+    published: ({ events }) => logger.debug({ count: events.length }, "events published"),
+    error: (error) => logger.warn({ err: error, code: error.code }, "relay cycle failed; retrying"),
+    bucketsChanged: (buckets) => logger.info({ buckets }, "relay buckets changed"),
+    maintained: (result) => logger.info(result, "outbox partitions maintained"),
+  };
+}
+
 /**
  * Creates whichever of `topics` do not exist yet (broker defaults for partitions and replicas), so
- * the consumer never subscribes to a topic that a broker is still auto-creating.
+ * a consumer never subscribes to a topic that a broker is still auto-creating. Existing topics are
+ * not asked for again, which would only make the broker answer with errors.
  */
 export async function ensureTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((topic) => !existing.has(topic));
+  const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
   if (missing.length > 0)
     await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
   return missing;

@@ -2,13 +2,10 @@ import { randomUUID } from "node:crypto";
 import { createScratchSchema } from "@herald/dev-stack";
 import { type Benchmark, percentile } from "@herald/dev-stack/bench";
 import { outboxMigrations } from "@herald/outbox";
-import { runMigrations } from "@herald/service-kit";
-import pg from "pg";
+import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
 import { pino } from "pino";
-import { Registry } from "prom-client";
-import { buildApp } from "../src/app.js";
 import { orderMigrations } from "../src/migrations.js";
-import { createOrderHandler } from "../src/orders/handler.js";
+import { orderService } from "../src/service.js";
 
 const ORDERS_PER_CASE = 300;
 
@@ -39,17 +36,18 @@ export default {
   name: "order service: placing orders",
   async run({ infra }) {
     const scratch = await createScratchSchema(infra.databaseUrls.order, "order_bench");
-    const pool = new pg.Pool({ connectionString: scratch.url, max: 10 });
+    const context = createServiceContext(orderService, {
+      env: {
+        DATABASE_URL: scratch.url,
+        KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+        SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
+      },
+      logger: pino({ level: "silent" }),
+    });
+    const { pool } = context;
     try {
       await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
-      const handler = createOrderHandler({ pool });
-      const app = await buildApp({
-        pool,
-        handler,
-        logger: pino({ level: "silent" }),
-        metrics: new Registry(),
-        readiness: {},
-      });
+      const app = await buildServiceApp(orderService, context, {});
       const place = async (key?: string) => {
         const started = performance.now();
         const response = await app.inject({

@@ -12,6 +12,26 @@ export function testInfra(): Infra {
   return inject("herald:infra");
 }
 
+/**
+ * The environment a service under test is configured from: this run's Kafka, registry and mail
+ * sink, the database at `databaseUrl` (usually a scratch schema), silent logs unless TEST_LOG_LEVEL
+ * says otherwise, and `extra` on top.
+ */
+export function serviceEnvironment(
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  const infra = testInfra();
+  return {
+    KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+    SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
+    SMTP_URL: infra.smtpUrl,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    ...extra,
+  };
+}
+
 export type { Component } from "../component.js";
 /** A broker of a test's own (own ports and state dir), for tests that must stop or restart Kafka. */
 export { type KafkaPorts, kafkaComponent } from "../kafka.js";

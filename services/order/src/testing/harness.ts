@@ -1,13 +1,13 @@
-import { createScratchSchema, testInfra } from "@herald/dev-stack/testing";
+import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { outboxMigrations } from "@herald/outbox";
-import { postgresReadiness, runMigrations } from "@herald/service-kit";
+import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
-import { Registry } from "prom-client";
-import { buildApp } from "../app.js";
+import type { Registry } from "prom-client";
 import { orderMigrations } from "../migrations.js";
 import { createOrderHandler, type OrderHandler } from "../orders/handler.js";
+import { orderService } from "../service.js";
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -26,18 +26,16 @@ export interface Harness {
 
 export async function createHarness(options: { poolSize?: number } = {}): Promise<Harness> {
   const scratch = await createScratchSchema(testInfra().databaseUrls.order, "order_test");
-  const pool = new pg.Pool({ connectionString: scratch.url, max: options.poolSize ?? 5 });
-  await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
   let now: Date | undefined;
-  const handler = createOrderHandler({ pool, now: () => now ?? new Date() });
-  const metrics = new Registry();
-  const app = await buildApp({
-    pool,
-    handler,
+  const context = createServiceContext(orderService, {
+    env: serviceEnvironment(scratch.url, { DATABASE_POOL_SIZE: String(options.poolSize ?? 5) }),
     logger,
-    metrics,
-    readiness: { database: postgresReadiness(pool) },
+    now: () => now ?? new Date(),
   });
+  const { pool, metrics } = context;
+  await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
+  const handler = createOrderHandler({ pool, now: context.now });
+  const app = await buildServiceApp(orderService, context);
   await app.ready();
   return {
     schema: scratch.name,

@@ -1,0 +1,355 @@
+import { createEventSerde, type EventSerde, type TopicName } from "@herald/events";
+import {
+  type Consumer,
+  type ConsumerOptions,
+  createConsumer,
+  createRelay,
+  outboxMigrations,
+} from "@herald/outbox";
+import type { FastifyInstance } from "fastify";
+import type { Kafka } from "kafkajs";
+import pg from "pg";
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { type ConfigOf, env, loadConfig } from "./config.js";
+import { ServiceKitError } from "./errors.js";
+import { createHttpServer, createMetricsRegistry, type Readiness } from "./http.js";
+import { consumerLogHooks, createKafka, ensureTopics, relayLogHooks } from "./kafka.js";
+import { createLogger, LOG_LEVELS } from "./logger.js";
+import { type Migration, runMigrations } from "./migrations.js";
+import { postgresReadiness } from "./postgres.js";
+import { createShutdown, type Shutdown } from "./shutdown.js";
+
+export const SERVICE_NAMES = ["order", "inventory", "payment", "email", "analytics"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** The settings every service has; a service spreads this into its own spec and adds its keys. */
+export function serviceConfigSpec(defaults: { port: number }) {
+  return {
+    PORT: env.port({ description: "HTTP port", default: defaults.port }),
+    HOST: env.string({ description: "interface to listen on", default: "0.0.0.0" }),
+    DATABASE_URL: env.url({
+      description: "the service's own Postgres database",
+      protocols: ["postgres:", "postgresql:"],
+      secret: true,
+    }),
+    DATABASE_POOL_SIZE: env.integer({
+      description: "Postgres connections at most",
+      default: 10,
+      min: 2,
+      max: 200,
+    }),
+    KAFKA_BROKERS: env.list({ description: "Kafka bootstrap brokers, host:port,...", item: /^[^\s:]+:\d+$/ }),
+    SCHEMA_REGISTRY_URL: env.url({
+      description: "Confluent-API schema registry",
+      protocols: ["http:", "https:"],
+    }),
+    LOG_LEVEL: env.oneOf(LOG_LEVELS, { description: "pino log level", default: "info" }),
+    RELAY_MODE: env.oneOf(["in-process", "external"], {
+      description:
+        "in-process runs the outbox relay inside this service; external leaves it to the relay process",
+      default: "in-process",
+    }),
+  };
+}
+
+export type ServiceConfigSpec = ReturnType<typeof serviceConfigSpec>;
+export type ServiceConfig = ConfigOf<ServiceConfigSpec>;
+
+/** What a service's routes, handlers and background work are built from. */
+export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
+  readonly name: ServiceName;
+  readonly config: C;
+  readonly pool: pg.Pool;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly serde: EventSerde;
+  readonly kafka: Kafka;
+  /** The clock of the service's decisions; tests move it. */
+  readonly now: () => Date;
+}
+
+/** Consumer settings a service may tune; the rest is wired by the kit. */
+export type ConsumerTuning = Partial<
+  Omit<ConsumerOptions, "kafka" | "pool" | "groupId" | "topics" | "serde" | "handle" | "metrics" | "hooks">
+>;
+
+/** A service, declared: the kit turns it into a running process (see {@link startService}). */
+export interface ServiceDefinition<S extends ServiceConfigSpec = ServiceConfigSpec> {
+  readonly name: ServiceName;
+  readonly version: string;
+  /** Shown in the OpenAPI document. */
+  readonly description: string;
+  readonly configSpec: S;
+  /** The service's own tables; the outbox's migrations run before them. */
+  readonly migrations: readonly Migration[];
+  /** The facts the service reacts to, handled once each inside the inbox transaction. */
+  readonly consumer?: {
+    readonly groupId: string;
+    readonly topics: readonly TopicName[];
+    /** Built once at start; runs inside the inbox transaction (enqueue with the same `tx`). */
+    handler(context: ServiceContext<ConfigOf<S>>): ConsumerOptions["handle"];
+    readonly tuning?: ConsumerTuning;
+  };
+  readonly http?: {
+    /** The service's error codes and their HTTP status. */
+    readonly errorStatus?: Readonly<Record<string, number>>;
+    readonly bodyLimit?: number;
+  };
+  /** Adds the service's routes to the app the kit built (health, metrics and docs are there already). */
+  routes(app: FastifyInstance, context: ServiceContext<ConfigOf<S>>): void | Promise<void>;
+  /** Work that runs beside requests and events (timers, senders); returns how to stop it. */
+  background?(context: ServiceContext<ConfigOf<S>>): (() => void | Promise<void>) | undefined;
+}
+
+/** The shared keys of a service's config (its spec extends {@link serviceConfigSpec}, so they are there). */
+function sharedConfig(config: unknown): ServiceConfig {
+  return config as ServiceConfig;
+}
+
+/** Types a definition (a no-op at run time). */
+export function defineService<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+): ServiceDefinition<S> {
+  return definition;
+}
+
+/**
+ * Pool settings every service shares: a request never waits forever for a connection or a statement,
+ * and a transaction left open by a stuck client is ended by Postgres, so it cannot hold back the
+ * outbox relays or vacuum.
+ */
+export const POOL_TIMEOUTS = {
+  connectionTimeoutMillis: 5_000,
+  statement_timeout: 30_000,
+  idle_in_transaction_session_timeout: 60_000,
+} as const;
+
+/** The context of a service from its environment, without starting anything (tests use it too). */
+export function createServiceContext<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger; now?: () => Date } = {},
+): ServiceContext<ConfigOf<S>> {
+  const config = loadConfig(definition.configSpec, options.env ?? process.env);
+  const shared = sharedConfig(config);
+  const logger = options.logger ?? createLogger({ service: definition.name, level: shared.LOG_LEVEL });
+  const pool = new pg.Pool({
+    connectionString: shared.DATABASE_URL,
+    max: shared.DATABASE_POOL_SIZE,
+    application_name: `herald-${definition.name}`,
+    ...POOL_TIMEOUTS,
+  });
+  pool.on("error", (error) => logger.warn({ err: error }, "idle Postgres connection failed"));
+  return {
+    name: definition.name,
+    config,
+    pool,
+    logger,
+    metrics: createMetricsRegistry(definition.name),
+    serde: createEventSerde({ registryUrl: shared.SCHEMA_REGISTRY_URL }),
+    kafka: createKafka({ brokers: shared.KAFKA_BROKERS, clientId: `${definition.name}-service`, logger }),
+    now: options.now ?? (() => new Date()),
+  };
+}
+
+/** The service's HTTP app: the kit's operations routes plus the service's own (tests `inject` into it). */
+export async function buildServiceApp<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+  context: ServiceContext<ConfigOf<S>>,
+  readiness: Readonly<Record<string, Readiness>> = { database: postgresReadiness(context.pool) },
+): Promise<FastifyInstance> {
+  const app = await createHttpServer({
+    logger: context.logger,
+    api: {
+      title: `Herald ${definition.name[0]!.toUpperCase()}${definition.name.slice(1)} service`,
+      version: definition.version,
+      description: definition.description,
+    },
+    metrics: context.metrics,
+    readiness,
+    ...(definition.http?.errorStatus ? { errorStatus: definition.http.errorStatus } : {}),
+    ...(definition.http?.bodyLimit ? { bodyLimit: definition.http.bodyLimit } : {}),
+  });
+  await definition.routes(app, context);
+  return app;
+}
+
+export interface RunningService<C extends ServiceConfig = ServiceConfig> {
+  readonly context: ServiceContext<C>;
+  readonly app: FastifyInstance;
+  /** Where HTTP listens, e.g. `http://127.0.0.1:3002`. */
+  readonly url: string;
+  /** Settles once the consumer has joined its group (at once for a service without one). */
+  readonly consumerJoined: Promise<void>;
+  /** Stops HTTP first, then the consumer, background work and relay, and closes the pool last. */
+  stop(reason?: string): Promise<void>;
+}
+
+/** How long a consumer that could not join waits before trying again. */
+const CONSUMER_RETRY_MS = { initial: 500, max: 10_000 };
+
+/**
+ * Starts a service in this process: migrations, then HTTP as soon as the service's own database is
+ * ready, then (in the background, reported by `/health/ready`) the outbox relay and the consumer,
+ * whose group join can take as long as the broker waits for a dead predecessor's session to end.
+ */
+export async function startService<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger; now?: () => Date; shutdown?: Shutdown } = {},
+): Promise<RunningService<ConfigOf<S>>> {
+  const context = createServiceContext(definition, options);
+  const { pool, logger, kafka, serde, metrics } = context;
+  const config = sharedConfig(context.config);
+  const shutdown = options.shutdown ?? createShutdown({ logger });
+  shutdown.add("postgres", () => pool.end());
+  try {
+    const applied = await runMigrations(pool, [...outboxMigrations, ...definition.migrations]);
+    if (applied.length > 0) logger.info({ applied }, "migrations applied");
+
+    const admin = kafka.admin();
+    shutdown.add("kafka-admin", () => admin.disconnect());
+    let kafkaConnected: Promise<void> | undefined;
+    const kafkaReadiness = async () => {
+      kafkaConnected ??= admin.connect().catch((error: unknown) => {
+        kafkaConnected = undefined;
+        throw error;
+      });
+      await kafkaConnected;
+      await admin.describeCluster();
+    };
+
+    if (config.RELAY_MODE === "in-process") {
+      const relay = createRelay({
+        pool,
+        kafka,
+        serde,
+        metrics,
+        hooks: relayLogHooks(logger.child({ component: "relay" })),
+      });
+      shutdown.add("relay", () => relay.stop());
+      // The relay retries on its own until Kafka and the registry answer.
+      relay.start().catch((error: unknown) => logger.error({ err: error }, "outbox relay failed to start"));
+    }
+
+    const consumer = definition.consumer && joinInBackground(definition, context, shutdown);
+    const stopBackground = definition.background?.(context);
+    if (stopBackground) shutdown.add("background", stopBackground);
+
+    const readiness: Record<string, Readiness> = {
+      database: postgresReadiness(pool),
+      kafka: kafkaReadiness,
+    };
+    if (consumer) readiness.consumer = { check: consumer.readiness, informational: true };
+    const app = await buildServiceApp(definition, context, readiness);
+    shutdown.add("http", () => app.close());
+    await app.listen({ port: config.PORT, host: config.HOST });
+    const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${config.PORT}`;
+    logger.info({ port: config.PORT, relay: config.RELAY_MODE }, `${definition.name} service listening`);
+    serde
+      .register()
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, "schema registration deferred: the registry did not answer"),
+      );
+    return {
+      context,
+      app,
+      url,
+      consumerJoined: consumer?.joined ?? Promise.resolve(),
+      stop: (reason = "stopped") => shutdown.close(reason),
+    };
+  } catch (error) {
+    await shutdown.close("startup failed");
+    throw error;
+  }
+}
+
+/** Starts the consumer without holding up HTTP; a failed join is retried with backoff until stopped. */
+function joinInBackground<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+  context: ServiceContext<ConfigOf<S>>,
+  shutdown: Shutdown,
+): { joined: Promise<void>; readiness: () => Promise<void> } {
+  const spec = definition.consumer!;
+  const log = context.logger.child({ component: "consumer" });
+  const consumer: Consumer = createConsumer({
+    kafka: context.kafka,
+    pool: context.pool,
+    groupId: spec.groupId,
+    topics: spec.topics,
+    serde: context.serde,
+    handle: spec.handler(context),
+    metrics: context.metrics,
+    hooks: consumerLogHooks(log),
+    ...spec.tuning,
+    // A restarted instance waits for its dead predecessor's session to expire before the group
+    // rebalances; a short session (heartbeats every second) keeps that wait to seconds.
+    consumerConfig: { sessionTimeout: 10_000, heartbeatInterval: 1_000, ...spec.tuning?.consumerConfig },
+  });
+  let state: "joining" | "joined" | "stopped" = "joining";
+  let lastError: string | undefined;
+  const stopped = new AbortController();
+  shutdown.add("consumer", async () => {
+    state = "stopped";
+    stopped.abort();
+    await consumer.stop();
+  });
+  const joined = (async () => {
+    const admin = context.kafka.admin();
+    for (let delay = CONSUMER_RETRY_MS.initial; !stopped.signal.aborted; ) {
+      const started = Date.now();
+      try {
+        await admin.connect();
+        await ensureTopics(admin, spec.topics);
+        await admin.disconnect();
+        await consumer.start();
+        if (stopped.signal.aborted) return;
+        state = "joined";
+        log.info({ groupId: spec.groupId, ms: Date.now() - started }, "consumer joined its group");
+        return;
+      } catch (error) {
+        await admin.disconnect().catch(() => {});
+        lastError = error instanceof Error ? error.message : String(error);
+        log.warn({ err: error, retryInMs: delay }, "consumer could not join; retrying");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, CONSUMER_RETRY_MS.max);
+      }
+    }
+  })();
+  return {
+    joined,
+    async readiness() {
+      if (state === "joined") return;
+      throw new Error(
+        state === "stopped" ? "stopped" : `joining group ${spec.groupId}${lastError ? `: ${lastError}` : ""}`,
+      );
+    },
+  };
+}
+
+/**
+ * The whole of a service's `main.ts`: reads the environment (a bad value exits with 2 and a message
+ * naming it), starts the service, and stops it on SIGTERM/SIGINT.
+ */
+export async function runService<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+): Promise<void> {
+  let logger: Logger;
+  try {
+    logger = createLogger({
+      service: definition.name,
+      level: sharedConfig(loadConfig(definition.configSpec)).LOG_LEVEL,
+    });
+  } catch (error) {
+    if (!(error instanceof ServiceKitError)) throw error;
+    console.error(`${definition.name} service: ${error.message}`);
+    process.exit(2);
+  }
+  const shutdown = createShutdown({ logger });
+  shutdown.listen();
+  try {
+    await startService(definition, { logger, shutdown });
+  } catch (error) {
+    logger.fatal({ err: error }, `${definition.name} service failed to start`);
+    process.exit(1);
+  }
+}
