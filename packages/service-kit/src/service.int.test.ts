@@ -1,0 +1,91 @@
+import { randomUUID } from "node:crypto";
+import {
+  createScratchSchema,
+  type ScratchSchema,
+  serviceEnvironment,
+  testInfra,
+} from "@herald/dev-stack/testing";
+import { sampleEvent } from "@herald/events/testing";
+import { enqueue } from "@herald/outbox";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withTransaction } from "./postgres.js";
+import { defineService, type RunningService, serviceConfigSpec, startService } from "./service.js";
+
+/** A service with one route that writes an event and a consumer that records what it receives. */
+function echoService(groupId: string) {
+  return defineService({
+    name: "order",
+    version: "0.0.1",
+    description: "echo",
+    configSpec: serviceConfigSpec({ port: 0 }),
+    migrations: [{ id: "echo-001", sql: "CREATE TABLE received (order_id text PRIMARY KEY)" }],
+    consumer: {
+      groupId,
+      topics: ["orders"],
+      tuning: { fromBeginning: false },
+      handler: () => async (event, tx) => {
+        if (event.type === "OrderPlaced")
+          await tx.query("INSERT INTO received (order_id) VALUES ($1)", [event.data.orderId]);
+      },
+    },
+    routes(app, { pool }) {
+      app.post<{ Params: { id: string } }>("/echo/:id", async (request, reply) => {
+        await withTransaction(pool, (tx) =>
+          enqueue(tx, sampleEvent("OrderPlaced", { orderId: request.params.id })),
+        );
+        return reply.status(202).send({ ok: true });
+      });
+    },
+  });
+}
+
+describe("startService", () => {
+  let scratch: ScratchSchema;
+  let service: RunningService;
+  let port: number;
+
+  beforeAll(async () => {
+    scratch = await createScratchSchema(testInfra().databaseUrls.order, "kit_service");
+    port = 20_000 + Math.floor(Math.random() * 20_000);
+    service = await startService(echoService(`kit-echo-${randomUUID()}`), {
+      env: serviceEnvironment(scratch.url, { PORT: String(port), HOST: "127.0.0.1" }),
+      logger: pino({ level: "silent" }),
+    });
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await scratch?.drop();
+  });
+
+  it("serves HTTP before the consumer has joined, reporting the join in readiness without failing it", async () => {
+    const ready = await fetch(`${service.url}/health/ready`);
+    const body = (await ready.json()) as { status: string; checks: Record<string, { status: string }> };
+    expect(body.checks.database?.status).toBe("up");
+    expect(body.checks.consumer).toMatchObject({ informational: true });
+    await service.consumerJoined;
+    const after = (await (await fetch(`${service.url}/health/ready`)).json()) as typeof body;
+    expect(after).toMatchObject({ status: "ready", checks: { consumer: { status: "up" } } });
+  });
+
+  it("carries an event from a route through its outbox, the in-process relay and Kafka to its own consumer", async () => {
+    await service.consumerJoined;
+    const orderId = `kit-${randomUUID()}`;
+    expect((await fetch(`${service.url}/echo/${orderId}`, { method: "POST" })).status).toBe(202);
+    await expect
+      .poll(
+        async () =>
+          (await service.context.pool.query("SELECT 1 FROM received WHERE order_id = $1", [orderId]))
+            .rowCount,
+        { timeout: 30_000, interval: 100 },
+      )
+      .toBe(1);
+  });
+
+  it("stops HTTP, consumer and relay and closes its pool", async () => {
+    await service.stop();
+    await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
+    expect(service.context.pool.ending).toBe(true);
+  });
+});
