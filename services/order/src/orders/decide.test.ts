@@ -213,10 +213,12 @@ describe("cancelling on the customer's request", () => {
     given(placed(), cancelled("OUT_OF_STOCK")).when(cancel).thenEmits();
   });
 
-  it("refuses to cancel a confirmed order", () => {
-    given(placed(), confirmed())
-      .when(cancel)
-      .thenRefused("ORDER_ILLEGAL_TRANSITION", /already confirmed/);
+  it("cancels a confirmed order (payment refunds it, inventory restocks it)", () => {
+    given(placed(), confirmed()).when(cancel).thenEmits(cancelledDraft("CUSTOMER_REQUEST", null));
+  });
+
+  it("does nothing for a confirmed order already cancelled", () => {
+    given(placed(), confirmed(), cancelled("CUSTOMER_REQUEST")).when(cancel).thenEmits();
   });
 
   it("does not know an order that was never placed", () => {
@@ -317,6 +319,20 @@ describe("evolve", () => {
     expect(() => evolve(null, confirmed())).toThrow(/starts with OrderConfirmed/);
   });
 
+  it("keeps the confirmation when a confirmed order is cancelled", () => {
+    const state = fold([
+      placed(),
+      stamp(confirmedDraft, T0 + 5_000),
+      stamp(cancelledDraft("CUSTOMER_REQUEST", null), T0 + 9_000),
+    ]);
+    expect(state).toMatchObject({
+      status: "CANCELLED",
+      version: 3,
+      confirmedAt: T0 + 5_000,
+      cancellation: { reason: "CUSTOMER_REQUEST", detail: null, at: T0 + 9_000 },
+    });
+  });
+
   it("reaches the terminal state through decide and evolve alone", () => {
     let state: OrderState = null;
     const inputs: (OrderCommand | SagaEvent)[] = [
@@ -326,6 +342,8 @@ describe("evolve", () => {
       ]),
       inventoryReserved(),
       paymentProcessed(),
+      paymentProcessed(),
+      { type: "CancelOrder", data: { orderId: ORDER } },
       paymentProcessed(),
       { type: "CancelOrder", data: { orderId: ORDER } },
     ];
@@ -338,7 +356,15 @@ describe("evolve", () => {
         outcomes.push((error as OrderError).code);
       }
     }
-    expect(outcomes).toEqual(["PLACED", "PLACED", "CONFIRMED", "CONFIRMED", "ORDER_ILLEGAL_TRANSITION"]);
-    expect(state?.version).toBe(2);
+    expect(outcomes).toEqual([
+      "PLACED",
+      "PLACED",
+      "CONFIRMED",
+      "CONFIRMED",
+      "CANCELLED",
+      "CANCELLED",
+      "CANCELLED",
+    ]);
+    expect(state?.version).toBe(3);
   });
 });

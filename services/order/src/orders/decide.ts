@@ -25,11 +25,7 @@ export function decide(input: OrderCommand | SagaEvent, state: OrderState): Orde
       if (state === null)
         throw new OrderError("ORDER_NOT_FOUND", `order ${input.data.orderId} does not exist`);
       if (state.status === "CANCELLED") return [];
-      if (state.status === "CONFIRMED")
-        throw new OrderError(
-          "ORDER_ILLEGAL_TRANSITION",
-          `order ${state.orderId} is already confirmed and can no longer be cancelled`,
-        );
+      // A confirmed order is cancelled too: payment refunds it and inventory restocks it on the same event.
       return [cancelled(state, "CUSTOMER_REQUEST", null)];
     }
     // Payment is only attempted once stock is reserved, so the reservation needs no reaction.

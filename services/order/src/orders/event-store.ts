@@ -9,16 +9,24 @@ export interface RecordedEvent {
   readonly event: OrderEvent;
 }
 
-/** The order's events in version order; with `asOf`, only those that had occurred by then. */
+/**
+ * The order's events in version order. With `asOf`, the longest prefix of versions the database
+ * had recorded by then (at the API's millisecond resolution): the writers' clocks may disagree,
+ * and their transactions may commit out of start order, so neither `occurred_at` nor each row's
+ * own `recorded_at` alone gives a stream without gaps.
+ */
 export async function readStream(
   db: pg.ClientBase | pg.Pool,
   orderId: string,
   asOf?: Date,
 ): Promise<RecordedEvent[]> {
   const { rows } = await db.query<{ version: number; event_type: string; data: unknown; recorded_at: Date }>(
-    `SELECT version, event_type, data, recorded_at FROM order_events
-      WHERE order_id = $1 AND ($2::timestamptz IS NULL OR occurred_at <= $2)
-      ORDER BY version`,
+    `SELECT version, event_type, data, recorded_at FROM (
+       SELECT *, max(date_trunc('milliseconds', recorded_at)) OVER (ORDER BY version) AS prefix_recorded_at
+         FROM order_events WHERE order_id = $1
+     ) stream
+     WHERE $2::timestamptz IS NULL OR prefix_recorded_at <= $2
+     ORDER BY version`,
     [orderId, asOf ?? null],
   );
   return rows.map((row) => ({

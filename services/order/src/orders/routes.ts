@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Counter } from "prom-client";
+import { OrderError } from "../errors.js";
 import type { OrderHandler, PlaceOrderRequest } from "./handler.js";
 import {
   cancelOrderSchema,
@@ -57,7 +58,7 @@ export function registerOrderRoutes(app: FastifyInstance, handler: OrderHandler,
     async (request) =>
       handler.get(
         request.params.id,
-        request.query.asOf === undefined ? undefined : new Date(request.query.asOf),
+        request.query.asOf === undefined ? undefined : instant(request.query.asOf),
       ),
   );
 
@@ -81,6 +82,16 @@ export function registerOrderRoutes(app: FastifyInstance, handler: OrderHandler,
       return view;
     },
   );
+}
+
+/** The schema checks the ISO 8601 form; a leap second (23:59:60) passes it but is no instant a clock can name. */
+function instant(value: string): Date {
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) {
+    const detail = { path: "querystring/asOf", message: "must be a real instant (no leap second)" };
+    throw new OrderError("ORDER_INVALID", `${detail.path} ${detail.message}`, false, [detail]);
+  }
+  return at;
 }
 
 function traceparent(header: string | string[] | undefined): string | null {

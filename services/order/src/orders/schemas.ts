@@ -1,8 +1,7 @@
-import { errorResponseRef } from "@herald/service-kit";
+import { errorResponseRef, safeString } from "@herald/service-kit";
 import { MAX_LINES, MAX_QUANTITY } from "./domain.js";
 
-const text = (maxLength: number) => ({ type: "string", minLength: 1, maxLength }) as const;
-const nullableText = (maxLength: number) => ({ type: ["string", "null"], maxLength }) as const;
+const nullableText = (maxLength: number) => ({ ...safeString(maxLength), type: ["string", "null"] }) as const;
 
 export const moneySchema = {
   $id: "Money",
@@ -20,11 +19,11 @@ const shippingAddress = {
   additionalProperties: false,
   required: ["recipientName", "line1", "city", "postalCode", "country"],
   properties: {
-    recipientName: text(200),
-    line1: text(200),
+    recipientName: safeString(200),
+    line1: safeString(200),
     line2: nullableText(200),
-    city: text(100),
-    postalCode: text(20),
+    city: safeString(100),
+    postalCode: safeString(20),
     region: nullableText(100),
     country: { type: "string", pattern: "^[A-Z]{2}$", description: "ISO 3166-1 alpha-2" },
   },
@@ -35,7 +34,7 @@ export const placeOrderBody = {
   additionalProperties: false,
   required: ["customerId", "customerEmail", "items", "paymentMethodToken", "shippingAddress"],
   properties: {
-    customerId: text(100),
+    customerId: safeString(100),
     customerEmail: { type: "string", format: "email", maxLength: 254 },
     items: {
       type: "array",
@@ -171,7 +170,14 @@ export const getOrderSchema = {
   querystring: {
     type: "object",
     additionalProperties: false,
-    properties: { asOf: { type: "string", format: "date-time", description: "ISO 8601 instant" } },
+    properties: {
+      asOf: {
+        type: "string",
+        format: "date-time",
+        description:
+          "ISO 8601 instant; the answer folds the events the database had recorded by then (leap seconds are refused)",
+      },
+    },
   },
   response: { 200: orderView, 400: errorResponseRef, 404: errorResponseRef },
 } as const;
@@ -211,7 +217,7 @@ export const cancelOrderSchema = {
   tags: ["orders"],
   summary: "Cancel the order on the customer's request",
   description:
-    "Idempotent: cancelling a cancelled order returns it unchanged. A confirmed order cannot be cancelled (409).",
+    "Cancels a placed or a confirmed order (a confirmed one is refunded and restocked by the saga). Idempotent: cancelling a cancelled order returns it unchanged.",
   params: orderIdParams,
-  response: { 200: orderView, 400: errorResponseRef, 404: errorResponseRef, 409: errorResponseRef },
+  response: { 200: orderView, 400: errorResponseRef, 404: errorResponseRef },
 } as const;
