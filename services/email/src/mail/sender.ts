@@ -1,0 +1,245 @@
+import { createMetadata, type DomainEvent } from "@herald/events";
+import { enqueue } from "@herald/outbox";
+import { withTransaction } from "@herald/service-kit";
+import type pg from "pg";
+import type { Logger } from "pino";
+import { Counter, type Registry } from "prom-client";
+import { type ClaimedMail, claimDueMails, markFailed, markSent, scheduleRetry } from "./store.js";
+
+/** The part of a nodemailer transporter the sender uses. */
+export interface MailTransport {
+  sendMail(message: {
+    from: string;
+    to: string;
+    subject: string;
+    text: string;
+    html: string;
+    messageId: string;
+    headers: Record<string, string>;
+  }): Promise<unknown>;
+  close?(): void;
+}
+
+export interface MailSenderOptions {
+  readonly pool: pg.Pool;
+  readonly transport: MailTransport;
+  readonly from: string;
+  readonly logger: Logger;
+  /** SMTP attempts per mail, the first included, before it is given up with EmailFailed. */
+  readonly maxAttempts: number;
+  /** Wait before attempt n+1: initialMs × 2^(n-1), at most maxMs, jittered in its upper half. */
+  readonly retry: { readonly initialMs: number; readonly maxMs: number };
+  /**
+   * How long a claimed mail is held for one attempt; longer than any SMTP conversation can last.
+   * A sender that dies mid-attempt leaves the mail to be retried, same Message-ID, after it.
+   */
+  readonly leaseMs: number;
+  /** Mails sent at once. */
+  readonly concurrency: number;
+  /** Pause when nothing is due. */
+  readonly pollIntervalMs: number;
+  readonly metrics?: Registry;
+  readonly now?: () => Date;
+  readonly random?: () => number;
+}
+
+export interface MailSender {
+  /** Sends due mails in the background until {@link MailSender.stop}. */
+  start(): void;
+  /** Finishes the attempts in flight and stops. */
+  stop(): Promise<void>;
+  /** One round: claims what is due and attempts it; returns how many mails it attempted. */
+  sendDue(): Promise<number>;
+}
+
+const MAX_ERROR_LENGTH = 1_000;
+const MAX_IDLE_BACKOFF_MS = 10_000;
+
+/** Exponential backoff with jitter in the upper half, so mails that failed together retry apart. */
+export function retryDelay(
+  attempts: number,
+  retry: MailSenderOptions["retry"],
+  random: () => number = Math.random,
+): number {
+  const ceiling = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * An SMTP reply 5yz is permanent (RFC 5321 §4.2.1): the same mail would be refused again. Replies
+ * 4yz, timeouts and broken connections are transient.
+ */
+export function isPermanentSmtpFailure(error: unknown): boolean {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === "number" && code >= 500 && code < 600;
+}
+
+/**
+ * Sends the PENDING mails the consumer recorded, each with its recorded Message-ID. Success marks
+ * the mail SENT and enqueues EmailSent in one transaction; a transient failure schedules the next
+ * attempt; a permanent one or the last attempt marks it FAILED and enqueues EmailFailed.
+ */
+export function createMailSender(options: MailSenderOptions): MailSender {
+  const { pool, transport, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const random = options.random ?? Math.random;
+  const counters = options.metrics && {
+    sent: new Counter({
+      name: "emails_sent_total",
+      help: "Mails the SMTP server accepted",
+      labelNames: ["template"],
+      registers: [options.metrics],
+    }),
+    failed: new Counter({
+      name: "emails_failed_total",
+      help: "Mails given up after their last attempt or a permanent refusal",
+      labelNames: ["template"],
+      registers: [options.metrics],
+    }),
+    retried: new Counter({
+      name: "email_attempts_failed_total",
+      help: "SMTP attempts that failed and will be retried",
+      labelNames: ["template"],
+      registers: [options.metrics],
+    }),
+  };
+  let stopping: AbortController | undefined;
+  let loop: Promise<void> | undefined;
+
+  async function attempt(mail: ClaimedMail): Promise<void> {
+    const log = logger.child({
+      messageId: mail.messageId,
+      template: mail.template,
+      orderId: mail.orderId ?? undefined,
+      periodId: mail.periodId ?? undefined,
+      correlationId: mail.cause.correlationId,
+      attempt: mail.attempts,
+    });
+    try {
+      await transport.sendMail({
+        from: options.from,
+        to: mail.recipient,
+        subject: mail.subject,
+        text: mail.text,
+        html: mail.html,
+        messageId: mail.messageId,
+        headers: { "X-Herald-Template": mail.template, "X-Herald-Event-Id": mail.cause.eventId },
+      });
+    } catch (error) {
+      await failed(mail, error, log);
+      return;
+    }
+    // If this commit is lost (crash, database gone) the mail is sent again after its lease, with
+    // the same Message-ID: at least once, never under a second identity.
+    const marked = await withTransaction(pool, async (tx) => {
+      if (!(await markSent(tx, mail.messageId))) return false;
+      await enqueue(tx, emailEvent("EmailSent", mail, { messageId: mail.messageId }));
+      return true;
+    });
+    if (marked) {
+      counters?.sent.inc({ template: mail.template });
+      log.info("mail sent");
+    }
+  }
+
+  async function failed(mail: ClaimedMail, error: unknown, log: Logger): Promise<void> {
+    const reason = describe(error);
+    const permanent = isPermanentSmtpFailure(error);
+    if (!permanent && mail.attempts < options.maxAttempts) {
+      const delayMs = retryDelay(mail.attempts, options.retry, random);
+      await scheduleRetry(pool, mail.messageId, delayMs, reason);
+      counters?.retried.inc({ template: mail.template });
+      log.warn({ err: error, retryInMs: delayMs }, "sending failed; will retry");
+      return;
+    }
+    const marked = await withTransaction(pool, async (tx) => {
+      if (!(await markFailed(tx, mail.messageId, reason))) return false;
+      await enqueue(tx, emailEvent("EmailFailed", mail, { error: reason }));
+      return true;
+    });
+    if (marked) {
+      counters?.failed.inc({ template: mail.template });
+      log.error({ err: error, permanent }, "mail given up");
+    }
+  }
+
+  function emailEvent<T extends "EmailSent" | "EmailFailed">(
+    type: T,
+    mail: ClaimedMail,
+    extra: T extends "EmailSent" ? { messageId: string } : { error: string },
+  ): DomainEvent {
+    return {
+      type,
+      data: {
+        metadata: createMetadata({ producer: "email", cause: mail.cause, now: now() }),
+        orderId: mail.orderId,
+        periodId: mail.periodId,
+        template: mail.template,
+        recipient: mail.recipient,
+        ...extra,
+      },
+    } as DomainEvent;
+  }
+
+  async function sendDue(): Promise<number> {
+    const claimed = await claimDueMails(pool, { limit: options.concurrency, leaseMs: options.leaseMs });
+    const outcomes = await Promise.allSettled(claimed.map(attempt));
+    for (const outcome of outcomes)
+      if (outcome.status === "rejected")
+        // Recording the outcome failed (database unreachable): the lease brings the mail back.
+        logger.warn(
+          { err: outcome.reason },
+          "recording a mail's outcome failed; it is retried after its lease",
+        );
+    return claimed.length;
+  }
+
+  async function run(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      let attempted = 0;
+      try {
+        attempted = await sendDue();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        logger.warn({ err: error }, "looking for mails due failed; retrying");
+      }
+      if (attempted === 0 || failures > 0)
+        await pause(Math.min(options.pollIntervalMs * 2 ** failures, MAX_IDLE_BACKOFF_MS), signal);
+    }
+  }
+
+  return {
+    sendDue,
+    start() {
+      if (loop) return;
+      stopping = new AbortController();
+      loop = run(stopping.signal);
+    },
+    async stop() {
+      stopping?.abort();
+      await loop;
+      loop = undefined;
+      transport.close?.();
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
