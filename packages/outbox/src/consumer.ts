@@ -12,16 +12,35 @@ import {
 } from "kafkajs";
 import type pg from "pg";
 import type { Registry } from "prom-client";
-import { OutboxError } from "./errors.js";
+import { OutboxError, type OutboxErrorCode } from "./errors.js";
 import { HEADERS } from "./headers.js";
 import { DEFAULT_INBOX_RETENTION_MS, purgeInbox } from "./inbox.js";
 import { type ConsumerMetrics, consumerMetrics } from "./metrics.js";
+import {
+  abandonRedrive,
+  parkKey,
+  type RedriveMark,
+  readParkedKey,
+  redriveMarkOf,
+  unparkKey,
+} from "./parked-keys.js";
 import { type Backoff, backoffDelay, isTransientDatabaseError, notify, sleep } from "./retry.js";
 
 export interface Consumer {
   start(): Promise<void>;
   /** Lets the message in hand finish (or stops its retries), commits what is done and leaves the group. */
   stop(): Promise<void>;
+  /** What a readiness check needs to know; cheap, no I/O. */
+  health(): ConsumerHealth;
+}
+
+export interface ConsumerHealth {
+  /**
+   * Set while a message cannot be handled because our own infrastructure fails (the database, the
+   * registry, the outbox without partitions): the consumer retries it without limit and makes no
+   * progress on that partition meanwhile. `since` is when the oldest such failure began.
+   */
+  readonly blocked: { readonly error: OutboxError; readonly since: Date } | undefined;
 }
 
 export type ConsumeOutcome = "processed" | "duplicate" | "retried" | "dead_lettered";
@@ -44,6 +63,8 @@ export interface ConsumerHooks {
   outcome?(report: ConsumeReport): void;
   /** Failures outside a message's own handling: the dead-letter topic unreachable, the consumer crashed. */
   error?(error: OutboxError): void;
+  /** The consumer became blocked by an infrastructure failure (see {@link ConsumerHealth}), or `undefined` once it is not any more. */
+  blocked?(error: OutboxError | undefined): void;
 }
 
 export interface ConsumerOptions {
@@ -56,7 +77,12 @@ export interface ConsumerOptions {
   handle(event: DomainEvent, tx: pg.ClientBase): Promise<void>;
   readonly metrics?: Registry;
   readonly hooks?: ConsumerHooks;
-  /** Attempts of a failing handler before the message is dead-lettered. Default 5. */
+  /**
+   * How long a message whose handler keeps failing is retried (from its first failure) before it is
+   * dead-lettered and its key parked. Failures of our own infrastructure do not count. Default 60 s.
+   */
+  readonly retryBudgetMs?: number;
+  /** Optionally also caps the attempts of a failing handler. Default: no cap, only `retryBudgetMs`. */
   readonly maxAttempts?: number;
   /** Backoff between attempts. Default 200 ms to 10 s. */
   readonly retry?: Backoff;
@@ -76,6 +102,8 @@ export interface ConsumerOptions {
 }
 
 const INBOX_PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** A minute of retries rides out a deploy of a dependency or a failover, yet stops a poison message soon. */
+const DEFAULT_RETRY_BUDGET_MS = 60_000;
 const INBOX_INSERT = "INSERT INTO inbox (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -90,16 +118,25 @@ interface Failure {
  * The idempotent consumer: per message one DB transaction that records (group, eventId) in the inbox
  * and runs the handler, so a redelivered event changes nothing twice and whatever the handler
  * enqueues is published exactly when its changes commit. Offsets are resolved only after the commit.
- * Retryable failures back off and retry the same message; undecodable messages, non-retryable
- * handler errors and exhausted retries go to the dead-letter topic with the error in headers.
+ * Retryable failures back off and retry the same message, within `retryBudgetMs`; failures of our
+ * own infrastructure are retried without limit. Undecodable messages, non-retryable handler errors
+ * and exhausted retries go to the dead-letter topic with the error in headers, and their key (the
+ * aggregate id) is parked: its later messages follow it to the dead-letter topic, in order, until
+ * an operator redrives them (see `redriveDeadLetters`).
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
   const { kafka, pool, groupId, serde, hooks = {} } = options;
-  const maxAttempts = options.maxAttempts ?? 5;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+  const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
+  if (options.maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1))
     throw new OutboxError(
       "OUTBOX_INVALID_OPTIONS",
       `maxAttempts must be a positive integer, got ${maxAttempts}`,
+    );
+  const retryBudgetMs = options.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+  if (!(retryBudgetMs >= 0))
+    throw new OutboxError(
+      "OUTBOX_INVALID_OPTIONS",
+      `retryBudgetMs must be zero or more, got ${retryBudgetMs}`,
     );
   if (options.topics.length === 0)
     throw new OutboxError("OUTBOX_INVALID_OPTIONS", "topics must not be empty");
@@ -118,6 +155,21 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   let producer: Producer | undefined;
   let stopping = new AbortController();
   let purgeTimer: NodeJS.Timeout | undefined;
+  /** Partitions (`topic/partition`) whose message waits for our infrastructure to come back. */
+  const blocked = new Map<string, { error: OutboxError; since: Date }>();
+
+  function block(where: string, error: OutboxError): void {
+    const wasBlocked = blocked.size > 0;
+    blocked.set(where, { error, since: blocked.get(where)?.since ?? new Date() });
+    metrics.blockedPartitions.set({ group: groupId }, blocked.size);
+    if (!wasBlocked) notify(hooks.blocked, error);
+  }
+
+  function unblock(where: string): void {
+    if (!blocked.delete(where)) return;
+    metrics.blockedPartitions.set({ group: groupId }, blocked.size);
+    if (blocked.size === 0) notify(hooks.blocked, undefined);
+  }
 
   function purgeOldInboxEntries(): void {
     purgeInbox(pool, { groupId, olderThanMs: inboxRetentionMs }).catch((error: unknown) =>
@@ -160,7 +212,16 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     return event;
   }
 
-  async function handleOnce(event: DomainEvent): Promise<"processed" | "duplicate"> {
+  /**
+   * One attempt in one transaction: "parked" when the message's key is parked and the message is not
+   * the redrive that releases it (a live message then also spoils any redrive under way for the key,
+   * whose last message would otherwise unpark it ahead of this one).
+   */
+  async function handleOnce(
+    event: DomainEvent,
+    key: string | undefined,
+    redrive: RedriveMark | undefined,
+  ): Promise<"processed" | "duplicate" | "parked"> {
     const client = await pool.connect().catch((error: unknown) => {
       throw infrastructure(error);
     });
@@ -170,20 +231,30 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     let inHandler = false;
     try {
       await client.query("BEGIN");
+      if (key !== undefined) {
+        const parked = await readParkedKey(client, groupId, key);
+        if (parked && !(redrive && parked.redriveToken === redrive.token)) {
+          if (!redrive && parked.redriveToken) await abandonRedrive(client, groupId, key);
+          await commit(client);
+          return "parked";
+        }
+        if (parked && redrive?.last) await unparkKey(client, groupId, key, redrive.token);
+      }
       const inserted = await client.query(INBOX_INSERT, [groupId, event.data.metadata.eventId]);
       if (inserted.rowCount === 0) {
-        await client.query("ROLLBACK");
+        await commit(client);
         return "duplicate";
       }
       inHandler = true;
       await options.handle(event, client);
       inHandler = false;
-      await client.query("COMMIT");
+      await commit(client);
       return "processed";
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {
         broken = true;
       });
+      if (error instanceof OutboxError && !inHandler) throw error;
       throw inHandler ? handlerFailure(error) : infrastructure(error);
     } finally {
       client.off("error", onError);
@@ -238,6 +309,32 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     return false;
   }
 
+  /** Records that `key` is parked, retrying while the database is away; false if stopped first. */
+  async function park(
+    key: string,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    error: OutboxError,
+    active: () => boolean,
+  ): Promise<boolean> {
+    for (let attempt = 1; active(); attempt++) {
+      try {
+        await parkKey(pool, groupId, key, {
+          errorCode: error.code,
+          topic,
+          partition,
+          offset: message.offset,
+        });
+        return true;
+      } catch (parkError) {
+        notify(hooks.error, infrastructure(parkError));
+        await sleep(backoffDelay(attempt, retry), stopping.signal);
+      }
+    }
+    return false;
+  }
+
   /** Handles one message to a final outcome; false if stopped or rebalanced first (it will be redelivered). */
   async function consume(
     topic: string,
@@ -246,29 +343,71 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     heartbeat: () => Promise<void>,
     active: () => boolean,
   ): Promise<boolean> {
+    const where = `${topic}/${partition}`;
+    try {
+      return await consumeUntilFinal(topic, partition, message, heartbeat, active, where);
+    } finally {
+      unblock(where);
+    }
+  }
+
+  async function consumeUntilFinal(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+    active: () => boolean,
+    where: string,
+  ): Promise<boolean> {
+    const key = message.key && message.key.length > 0 ? message.key.toString() : undefined;
+    const redrive = redriveMarkOf(message.headers);
     let event: DomainEvent | undefined;
     let counted = 0;
+    let failingSince: number | undefined;
     for (let attempt = 1; active(); attempt++) {
       let failure: Failure;
       try {
         event ??= await decode(message);
-        const outcome = await handleOnce(event);
+        const outcome = await handleOnce(event, key, redrive);
+        unblock(where);
+        if (outcome === "parked") {
+          const error = new OutboxError(
+            "OUTBOX_KEY_PARKED",
+            `key ${key} is parked: an earlier message of it was dead-lettered`,
+          );
+          if (!(await deadLetter(topic, partition, message, error, attempt, active))) return false;
+          report("dead_lettered", topic, partition, { offset: message.offset, event, attempt, error });
+          return true;
+        }
         report(outcome, topic, partition, { offset: message.offset, event, attempt });
         return true;
       } catch (error) {
         failure = classify(error);
       }
-      if (!failure.infrastructure) counted += 1;
-      const exhausted = !failure.infrastructure && counted >= maxAttempts;
+      if (failure.infrastructure) {
+        block(where, failure.error);
+        // An outage in between makes the earlier failures suspect: the budget starts again after it.
+        failingSince = undefined;
+      } else {
+        unblock(where);
+        counted += 1;
+        failingSince ??= Date.now();
+      }
+      const elapsed = failingSince === undefined ? 0 : Date.now() - failingSince;
+      const exhausted = !failure.infrastructure && (counted >= maxAttempts || elapsed >= retryBudgetMs);
       if (!failure.error.retryable || exhausted) {
         const final =
-          exhausted && failure.error.retryable ? exhaustedError(failure.error, counted) : failure.error;
+          exhausted && failure.error.retryable
+            ? exhaustedError(failure.error, counted, elapsed)
+            : failure.error;
         if (!(await deadLetter(topic, partition, message, final, attempt, active))) return false;
+        if (key !== undefined && !(await park(key, topic, partition, message, final, active))) return false;
         report("dead_lettered", topic, partition, { offset: message.offset, event, attempt, error: final });
         return true;
       }
       report("retried", topic, partition, { offset: message.offset, event, attempt, error: failure.error });
-      await sleep(backoffDelay(failure.infrastructure ? attempt : counted, retry), stopping.signal);
+      const delay = backoffDelay(failure.infrastructure ? attempt : counted, retry);
+      await sleep(failure.infrastructure ? delay : Math.min(delay, retryBudgetMs - elapsed), stopping.signal);
       await heartbeat();
     }
     return false;
@@ -292,6 +431,11 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   }
 
   return {
+    health() {
+      let oldest: ConsumerHealth["blocked"];
+      for (const entry of blocked.values()) if (!oldest || entry.since < oldest.since) oldest = entry;
+      return { blocked: oldest };
+    },
     async start() {
       if (consumer) return;
       stopping = new AbortController();
@@ -369,14 +513,20 @@ export function createConsumer(options: ConsumerOptions): Consumer {
   };
 }
 
+/** Failures of our own infrastructure: no message is at fault, so none is ever dead-lettered for them. */
+const INFRASTRUCTURE_CODES: ReadonlySet<OutboxErrorCode> = new Set([
+  "OUTBOX_DATABASE_UNAVAILABLE",
+  "OUTBOX_NO_PARTITION",
+  "OUTBOX_KAFKA_UNAVAILABLE",
+  "OUTBOX_REGISTRY_UNAVAILABLE",
+]);
+
 function classify(error: unknown): Failure {
-  if (error instanceof OutboxError) {
-    const infrastructure =
-      error.code === "OUTBOX_DATABASE_UNAVAILABLE" ||
-      (error.code === "OUTBOX_UNDECODABLE_MESSAGE" && error.retryable);
-    return { error, infrastructure };
-  }
-  return { error: handlerFailure(error), infrastructure: false };
+  const failure = error instanceof OutboxError ? error : handlerFailure(error);
+  const infrastructure =
+    INFRASTRUCTURE_CODES.has(failure.code) ||
+    (failure.code === "OUTBOX_UNDECODABLE_MESSAGE" && failure.retryable);
+  return { error: failure, infrastructure };
 }
 
 function infrastructure(error: unknown): OutboxError {
@@ -386,12 +536,31 @@ function infrastructure(error: unknown): OutboxError {
   });
 }
 
+/** Postgres answers COMMIT of an aborted transaction with ROLLBACK, not an error: check the tag. */
+async function commit(client: pg.ClientBase): Promise<void> {
+  const result = await client.query("COMMIT");
+  if (result.command !== "COMMIT")
+    throw new OutboxError(
+      "OUTBOX_TRANSACTION_ROLLED_BACK",
+      "the transaction was rolled back at COMMIT: a statement in the handler failed and its error was caught (run it under withSavepoint)",
+    );
+}
+
 /**
- * A handler's error is retried unless it says `retryable: false`; a database outage inside the
- * handler is infrastructure, retried without counting.
+ * A handler's error is retried unless it says `retryable: false`. Failures of our infrastructure
+ * inside the handler, found anywhere in its cause chain (a database outage, an outbox without
+ * partitions, the registry unreachable), are infrastructure: retried without counting.
  */
 function handlerFailure(error: unknown): OutboxError {
   if (isTransientDatabaseError(error)) return infrastructure(error);
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current instanceof OutboxError && INFRASTRUCTURE_CODES.has(current.code)) return current;
+    if (current instanceof EventsError && current.retryable)
+      return new OutboxError("OUTBOX_REGISTRY_UNAVAILABLE", `the handler failed: ${current.message}`, {
+        cause: error,
+      });
+    current = current.cause;
+  }
   const retryable = (error as { retryable?: unknown } | null)?.retryable !== false;
   return new OutboxError("OUTBOX_HANDLER_FAILED", `the handler failed: ${text(error)}`, {
     cause: error,
@@ -399,11 +568,13 @@ function handlerFailure(error: unknown): OutboxError {
   });
 }
 
-function exhaustedError(last: OutboxError, attempts: number): OutboxError {
-  return new OutboxError("OUTBOX_RETRIES_EXHAUSTED", `gave up after ${attempts} attempts: ${last.message}`, {
-    cause: last.cause ?? last,
-    retryable: false,
-  });
+function exhaustedError(last: OutboxError, attempts: number, elapsedMs: number): OutboxError {
+  const seconds = (elapsedMs / 1000).toFixed(1);
+  return new OutboxError(
+    "OUTBOX_RETRIES_EXHAUSTED",
+    `gave up after ${attempts} attempts in ${seconds} s: ${last.message}`,
+    { cause: last.cause ?? last, retryable: false },
+  );
 }
 
 function text(error: unknown): string {

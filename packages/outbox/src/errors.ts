@@ -22,7 +22,13 @@ export type OutboxErrorCode =
   /** Partition upkeep or backlog measurement failed; publishing is not affected. */
   | "OUTBOX_MAINTENANCE_FAILED"
   /** A relay or consumer was configured with an impossible value. */
-  | "OUTBOX_INVALID_OPTIONS";
+  | "OUTBOX_INVALID_OPTIONS"
+  /** Postgres answered a consumer's COMMIT with ROLLBACK: the handler caught a failed statement's error. */
+  | "OUTBOX_TRANSACTION_ROLLED_BACK"
+  /** A consumed message's key is parked after an earlier message of it was dead-lettered; it follows that one. */
+  | "OUTBOX_KEY_PARKED"
+  /** The schema registry could not be reached from a consumer's handler; retrying can help. */
+  | "OUTBOX_REGISTRY_UNAVAILABLE";
 
 const RETRYABLE: ReadonlySet<OutboxErrorCode> = new Set([
   "OUTBOX_NO_PARTITION",
@@ -33,6 +39,8 @@ const RETRYABLE: ReadonlySet<OutboxErrorCode> = new Set([
   "OUTBOX_HANDLER_FAILED",
   "OUTBOX_DEAD_LETTER_FAILED",
   "OUTBOX_MAINTENANCE_FAILED",
+  "OUTBOX_TRANSACTION_ROLLED_BACK",
+  "OUTBOX_REGISTRY_UNAVAILABLE",
 ]);
 
 /** Every failure of `@herald/outbox`; `code` says what happened, `retryable` whether trying again can help. */

@@ -1,4 +1,4 @@
-/** Kafka headers the relay puts on every event, and the dead-letter headers the consumer adds. */
+/** Kafka headers the relay puts on every event, the dead-letter headers the consumer adds, and a redrive's. */
 export const HEADERS = Object.freeze({
   eventType: "herald-event-type",
   eventId: "herald-event-id",
@@ -15,4 +15,8 @@ export const HEADERS = Object.freeze({
   dlqGroup: "herald-dlq-consumer-group",
   dlqAttempts: "herald-dlq-attempts",
   dlqFailedAt: "herald-dlq-failed-at",
+  /** On a message a DLQ redrive re-published: the redrive that may apply it while its key is parked. */
+  redriveToken: "herald-redrive-token",
+  /** "true" on a redrive's last message of its key: handling it unparks the key. */
+  redriveLast: "herald-redrive-last",
 });

@@ -2,6 +2,7 @@ export {
   type ConsumeOutcome,
   type ConsumeReport,
   type Consumer,
+  type ConsumerHealth,
   type ConsumerHooks,
   type ConsumerOptions,
   createConsumer,
@@ -19,3 +20,4 @@ export {
   type RelayOptions,
 } from "./relay.js";
 export { type RelayProcessConfig, relayConfigFromEnvironment } from "./relay-config.js";
+export { withSavepoint } from "./savepoint.js";

@@ -12,6 +12,7 @@ export interface ConsumerMetrics {
   readonly lag: Gauge<"group" | "topic" | "partition">;
   readonly messages: Counter<"group" | "topic" | "outcome">;
   readonly deadLettered: Counter<"group" | "topic" | "code">;
+  readonly blockedPartitions: Gauge<"group">;
 }
 
 /** Seconds, from a few milliseconds (a busy relay) to half a minute (an outage). */
@@ -120,6 +121,17 @@ export function consumerMetrics(registry: Registry | undefined): ConsumerMetrics
           name: "herald_consumer_dead_lettered_total",
           help: "Messages sent to the consumer group's dead-letter topic, by error code.",
           labelNames: ["group", "topic", "code"] as const,
+          registers,
+        }),
+    ),
+    blockedPartitions: shared(
+      registry,
+      "herald_consumer_blocked_partitions",
+      (registers) =>
+        new Gauge({
+          name: "herald_consumer_blocked_partitions",
+          help: "Partitions whose current message waits for our own infrastructure (database, registry, outbox partitions) to come back.",
+          labelNames: ["group"] as const,
           registers,
         }),
     ),

@@ -60,9 +60,29 @@ const INBOX_RETENTION_SQL = `
 CREATE INDEX IF NOT EXISTS inbox_processed_at ON inbox (consumer_group, processed_at);
 `;
 
-/** Idempotent DDL for the outbox (and relay state) and the inbox; services run these as migrations. */
+/**
+ * Keys (aggregate ids) a consumer group parked after dead-lettering one of their messages: the
+ * key's later messages follow it to the DLQ until a redrive (whose token the row then carries)
+ * releases it. In the consumer's database, so a restart keeps them.
+ */
+const CONSUMER_PARKED_KEYS_SQL = `
+CREATE TABLE IF NOT EXISTS consumer_parked_keys (
+  consumer_group text NOT NULL,
+  message_key text NOT NULL,
+  parked_at timestamptz NOT NULL DEFAULT now(),
+  error_code text NOT NULL,
+  topic text NOT NULL,
+  partition integer NOT NULL,
+  message_offset bigint NOT NULL,
+  redrive_token text,
+  PRIMARY KEY (consumer_group, message_key)
+);
+`;
+
+/** Idempotent DDL for the outbox (and relay state), the inbox and parked keys; services run these as migrations. */
 export const outboxMigrations: readonly { id: string; sql: string }[] = Object.freeze([
   { id: "outbox-001-outbox", sql: OUTBOX_SQL },
   { id: "outbox-002-inbox", sql: INBOX_SQL },
   { id: "outbox-003-inbox-retention", sql: INBOX_RETENTION_SQL },
+  { id: "outbox-004-consumer-parked-keys", sql: CONSUMER_PARKED_KEYS_SQL },
 ]);
