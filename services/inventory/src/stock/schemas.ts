@@ -1,0 +1,69 @@
+import { errorResponseRef } from "@herald/service-kit";
+
+/** Stock is counted in whole units; more than a billion of anything is a typo, not a delivery. */
+export const MAX_ON_HAND = 1_000_000_000;
+
+export const skuParams = {
+  type: "object",
+  additionalProperties: false,
+  required: ["sku"],
+  properties: {
+    sku: { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$" },
+  },
+} as const;
+
+export const stockLevelSchema = {
+  $id: "StockLevel",
+  type: "object",
+  required: ["sku", "onHand", "reserved", "available", "updatedAt"],
+  properties: {
+    sku: { type: "string" },
+    onHand: { type: "integer", description: "Units on the shelf, reserved ones included" },
+    reserved: { type: "integer", description: "Units held for orders not yet confirmed or cancelled" },
+    available: { type: "integer", description: "onHand - reserved: what a new order can reserve" },
+    updatedAt: { type: "string", format: "date-time" },
+  },
+} as const;
+const stockLevel = { $ref: "StockLevel#" } as const;
+
+export const listStockSchema = {
+  tags: ["stock"],
+  summary: "Stock of every SKU",
+  response: {
+    200: {
+      type: "object",
+      required: ["items"],
+      properties: { items: { type: "array", items: stockLevel } },
+    },
+  },
+} as const;
+
+export const getStockSchema = {
+  tags: ["stock"],
+  summary: "Stock of one SKU",
+  params: skuParams,
+  response: { 200: stockLevel, 400: errorResponseRef, 404: errorResponseRef },
+} as const;
+
+export const setStockSchema = {
+  tags: ["stock"],
+  summary: "Set the units on hand of a SKU (restock or count correction)",
+  description:
+    "Needs `Authorization: Bearer <INVENTORY_ADMIN_TOKEN>` (401 otherwise). Sets on hand to `onHand`, an integer from 0 to 1,000,000,000; it may never go below the units reserved (409). Unknown SKU: 404.",
+  params: skuParams,
+  body: {
+    type: "object",
+    additionalProperties: false,
+    required: ["onHand"],
+    properties: { onHand: { type: "integer", minimum: 0, maximum: MAX_ON_HAND } },
+  },
+  response: {
+    200: stockLevel,
+    400: errorResponseRef,
+    401: errorResponseRef,
+    404: errorResponseRef,
+    409: errorResponseRef,
+    413: errorResponseRef,
+    415: errorResponseRef,
+  },
+} as const;
