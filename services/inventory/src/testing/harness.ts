@@ -40,6 +40,8 @@ export interface Harness {
   readonly pool: pg.Pool;
   readonly schemaUrl: string;
   readonly app: FastifyInstance;
+  /** The consumer's handler, built once as the service builds it. */
+  readonly reactions: (event: DomainEvent, tx: pg.ClientBase) => Promise<void>;
   /** Runs the consumer's handler on `event` in a transaction of its own, as the consumer would. */
   handle(event: DomainEvent): Promise<void>;
   stock(sku: string): Promise<StockRow>;
@@ -69,6 +71,7 @@ export async function createHarness(options: { poolSize?: number } = {}): Promis
     pool,
     schemaUrl: scratch.url,
     app,
+    reactions: react,
     handle: (event) => withTransaction(pool, (tx) => react(event, tx)),
     async stock(sku) {
       const { rows } = await pool.query<StockRow>(
