@@ -84,24 +84,17 @@ export function createMailSender(options: MailSenderOptions): MailSender {
   const now = options.now ?? (() => new Date());
   const random = options.random ?? Math.random;
   const counters = options.metrics && {
-    sent: new Counter({
-      name: "emails_sent_total",
-      help: "Mails the SMTP server accepted",
-      labelNames: ["template"],
-      registers: [options.metrics],
-    }),
-    failed: new Counter({
-      name: "emails_failed_total",
-      help: "Mails given up after their last attempt or a permanent refusal",
-      labelNames: ["template"],
-      registers: [options.metrics],
-    }),
-    retried: new Counter({
-      name: "email_attempts_failed_total",
-      help: "SMTP attempts that failed and will be retried",
-      labelNames: ["template"],
-      registers: [options.metrics],
-    }),
+    sent: counter(options.metrics, "emails_sent_total", "Mails the SMTP server accepted"),
+    failed: counter(
+      options.metrics,
+      "emails_failed_total",
+      "Mails given up after their last attempt or a permanent refusal",
+    ),
+    retried: counter(
+      options.metrics,
+      "email_attempts_failed_total",
+      "SMTP attempts that failed and will be retried",
+    ),
   };
   let stopping: AbortController | undefined;
   let loop: Promise<void> | undefined;
@@ -224,6 +217,13 @@ export function createMailSender(options: MailSenderOptions): MailSender {
       transport.close?.();
     },
   };
+}
+
+/** The registry's counter of that name, created once: several senders may share one registry. */
+function counter(registry: Registry, name: string, help: string): Counter<"template"> {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<"template">;
+  return new Counter({ name, help, labelNames: ["template"], registers: [registry] });
 }
 
 function describe(error: unknown): string {

@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import type { EmailFailed, EmailSent } from "@herald/events";
+import { sampleEvent } from "@herald/events/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createEmailHarness,
+  type EmailHarness,
+  type EmailRow,
+  uniqueRecipient,
+  waitFor,
+} from "../testing/harness.js";
+import { type SmtpAnswer, startTestSmtpServer, type TestSmtpServer } from "../testing/smtp-server.js";
+import { messageIdFor } from "./message-id.js";
+import { claimDueMails } from "./store.js";
+
+let h: EmailHarness | undefined;
+let smtp: TestSmtpServer | undefined;
+
+afterEach(async () => {
+  await h?.close();
+  await smtp?.close();
+  h = undefined;
+  smtp = undefined;
+});
+
+/** A harness whose mail server is a test server answering each message as `answer` says. */
+async function setUp(answer: (index: number) => SmtpAnswer) {
+  smtp = await startTestSmtpServer(answer);
+  h = await createEmailHarness({ SMTP_URL: smtp.url });
+  return { h, smtp };
+}
+
+function confirmation(recipient = uniqueRecipient("sender")) {
+  return sampleEvent("OrderConfirmed", { orderId: randomUUID(), customerEmail: recipient });
+}
+
+async function settled(harness: EmailHarness, messageId: string): Promise<EmailRow> {
+  return waitFor(`mail ${messageId} to settle`, async () =>
+    (await harness.emails()).find((row) => row.message_id === messageId && row.status !== "PENDING"),
+  );
+}
+
+describe("the sender", () => {
+  it("retries a mail the server refused with the same Message-ID, and sends it once it is accepted", async () => {
+    const { h, smtp } = await setUp((index) => (index < 2 ? "refuse-temporarily" : "accept"));
+    const confirmed = confirmation();
+    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
+    await h.react(confirmed);
+    h.startSender();
+
+    const row = await settled(h, messageId);
+    expect(row).toMatchObject({ status: "SENT", attempts: 3 });
+    expect(smtp.received.map((message) => message.messageId)).toEqual([messageId, messageId, messageId]);
+    expect(smtp.accepted).toHaveLength(1);
+    expect(smtp.accepted[0]!.recipients).toEqual([confirmed.data.customerEmail]);
+    const sent = await h.outbox<EmailSent>("EmailSent");
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      orderId: confirmed.data.orderId,
+      periodId: null,
+      template: "ORDER_CONFIRMED",
+      recipient: confirmed.data.customerEmail,
+      messageId,
+      metadata: {
+        producer: "email",
+        causationId: confirmed.data.metadata.eventId,
+        correlationId: confirmed.data.metadata.correlationId,
+      },
+    });
+    expect(await h.outbox("EmailFailed")).toEqual([]);
+  });
+
+  it("gives a mail up with EmailFailed after the last attempt, and goes on sending the next one", async () => {
+    const { h, smtp } = await setUp(() => "refuse-temporarily");
+    const doomed = confirmation();
+    const doomedId = messageIdFor(doomed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
+    await h.react(doomed);
+    h.startSender();
+
+    const row = await settled(h, doomedId);
+    expect(row).toMatchObject({ status: "FAILED", attempts: 3 });
+    expect(row.last_error).toContain("451");
+    expect(smtp.received).toHaveLength(3);
+    const failed = await h.outbox<EmailFailed>("EmailFailed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      orderId: doomed.data.orderId,
+      periodId: null,
+      template: "ORDER_CONFIRMED",
+      recipient: doomed.data.customerEmail,
+      metadata: { producer: "email", causationId: doomed.data.metadata.eventId },
+    });
+    expect(failed[0]!.error).toContain("451 4.3.0 try again later");
+    expect(await h.outbox("EmailSent")).toEqual([]);
+
+    smtp.answer = () => "accept";
+    const next = confirmation();
+    const nextId = messageIdFor(next.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
+    await h.react(next);
+    expect(await settled(h, nextId)).toMatchObject({ status: "SENT", attempts: 1 });
+    expect(smtp.accepted.map((message) => message.messageId)).toEqual([nextId]);
+  });
+
+  it("does not retry a permanent refusal (5yz)", async () => {
+    const { h, smtp } = await setUp(() => "refuse-permanently");
+    const confirmed = confirmation();
+    await h.react(confirmed);
+    h.startSender();
+    const row = await settled(
+      h,
+      messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test"),
+    );
+    expect(row).toMatchObject({ status: "FAILED", attempts: 1 });
+    expect(smtp.received).toHaveLength(1);
+    expect(await h.outbox("EmailFailed")).toHaveLength(1);
+  });
+
+  it("resends a mail whose conversation was cut off after the data under the same Message-ID", async () => {
+    const { h, smtp } = await setUp((index) => (index === 0 ? "hang-up" : "accept"));
+    const confirmed = confirmation();
+    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
+    await h.react(confirmed);
+    h.startSender();
+
+    expect(await settled(h, messageId)).toMatchObject({ status: "SENT", attempts: 2 });
+    // The server may have kept the first copy; the receiver recognises the second by its Message-ID.
+    expect(smtp.received.map((message) => message.messageId)).toEqual([messageId, messageId]);
+    expect(await h.outbox("EmailSent")).toHaveLength(1);
+  });
+
+  it("takes over a mail whose sender died mid-attempt once its lease ends, with the same Message-ID", async () => {
+    const { h, smtp } = await setUp(() => "accept");
+    const confirmed = confirmation();
+    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
+    await h.react(confirmed);
+    // A sender claims the mail for its attempt and dies before it reports anything.
+    const [claimed] = await claimDueMails(h.context.pool, { limit: 10, leaseMs: 300 });
+    expect(claimed?.messageId).toBe(messageId);
+    h.startSender();
+
+    expect(await settled(h, messageId)).toMatchObject({ status: "SENT", attempts: 2 });
+    expect(smtp.accepted.map((message) => message.messageId)).toEqual([messageId]);
+  });
+
+  it("sends each mail once with two senders working the same table", async () => {
+    const { h, smtp } = await setUp(() => "accept");
+    const events = Array.from({ length: 20 }, () => confirmation());
+    for (const event of events) await h.react(event);
+    h.startSender();
+    h.startSender();
+
+    await waitFor("every mail to be sent", async () =>
+      (await h.emails()).every((row) => row.status === "SENT") ? true : undefined,
+    );
+    const ids = smtp.accepted.map((message) => message.messageId);
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
+    expect(await h.outbox("EmailSent")).toHaveLength(20);
+  });
+});

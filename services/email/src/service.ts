@@ -1,0 +1,47 @@
+import { defineService } from "@herald/service-kit";
+import { configSpec } from "./config.js";
+import { domainOf } from "./mail/message-id.js";
+import { createEmailReactions, EMAIL_TOPICS } from "./mail/reactions.js";
+import { registerEmailRoutes } from "./mail/routes.js";
+import { createMailSender } from "./mail/sender.js";
+import { createSmtpTransport, leaseFor } from "./mail/transport.js";
+import { emailMigrations } from "./migrations.js";
+
+/** The Email service: customer and operations mail, one identity per mail however often an event arrives. */
+export const emailService = defineService({
+  name: "email",
+  version: "0.1.0",
+  description:
+    "Sends the order confirmation and cancellation mails and the operations sales digest over SMTP; each mail's Message-ID is derived from the event it answers.",
+  configSpec,
+  migrations: emailMigrations,
+  consumer: {
+    groupId: "email-service",
+    topics: EMAIL_TOPICS,
+    handler: ({ config, logger }) =>
+      createEmailReactions(
+        { opsAddress: config.EMAIL_OPS_ADDRESS, messageIdDomain: domainOf(config.EMAIL_FROM) },
+        logger.child({ component: "reactions" }),
+      ),
+  },
+  routes(app, { pool }) {
+    registerEmailRoutes(app, pool);
+  },
+  background({ config, pool, logger, metrics, now }) {
+    const sender = createMailSender({
+      pool,
+      transport: createSmtpTransport(config.SMTP_URL, config.EMAIL_SMTP_TIMEOUT_MS),
+      from: config.EMAIL_FROM,
+      logger: logger.child({ component: "sender" }),
+      maxAttempts: config.EMAIL_MAX_ATTEMPTS,
+      retry: { initialMs: config.EMAIL_RETRY_INITIAL_MS, maxMs: config.EMAIL_RETRY_MAX_MS },
+      leaseMs: leaseFor(config.EMAIL_SMTP_TIMEOUT_MS),
+      concurrency: config.EMAIL_SEND_CONCURRENCY,
+      pollIntervalMs: config.EMAIL_POLL_INTERVAL_MS,
+      metrics,
+      now,
+    });
+    sender.start();
+    return () => sender.stop();
+  },
+});

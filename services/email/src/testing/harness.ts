@@ -1,0 +1,152 @@
+import { createScratchSchema, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import type { DomainEvent, EventType } from "@herald/events";
+import { outboxMigrations } from "@herald/outbox";
+import {
+  buildServiceApp,
+  createServiceContext,
+  runMigrations,
+  type ServiceContext,
+  withTransaction,
+} from "@herald/service-kit";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import type { EmailConfig } from "../config.js";
+import { emailMigrations } from "../migrations.js";
+import { emailService } from "../service.js";
+
+export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+/** The settings tests run with: fast retries, short timeouts, a poll that keeps tests quick. */
+export const TEST_SETTINGS = {
+  EMAIL_FROM: "Herald Test <orders@herald.test>",
+  EMAIL_MAX_ATTEMPTS: "3",
+  EMAIL_RETRY_INITIAL_MS: "20",
+  EMAIL_RETRY_MAX_MS: "100",
+  EMAIL_SMTP_TIMEOUT_MS: "2000",
+  EMAIL_POLL_INTERVAL_MS: "20",
+} as const;
+
+type Settings = Partial<Record<keyof EmailConfig, string>>;
+
+/** The Email service's parts on a fresh Postgres schema of its database, without Kafka consumption. */
+export interface EmailHarness {
+  readonly context: ServiceContext<EmailConfig>;
+  readonly app: FastifyInstance;
+  /** Runs the consumer's handler on `event` in one transaction, as the consumer would. */
+  react(event: DomainEvent): Promise<void>;
+  /** Starts the service's sender (its `background`); returns its stop function. */
+  startSender(): () => void | Promise<void>;
+  emails(): Promise<EmailRow[]>;
+  /** The outbox rows of one event type, as enqueued. */
+  outbox<T = Record<string, unknown>>(type: EventType): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface EmailRow {
+  message_id: string;
+  template: string;
+  recipient: string;
+  order_id: string | null;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+}
+
+export async function createEmailHarness(settings: Settings = {}): Promise<EmailHarness> {
+  const infra = testInfra();
+  const scratch = await createScratchSchema(infra.databaseUrls.email, "email_test");
+  const context = createServiceContext(emailService, {
+    logger,
+    env: {
+      DATABASE_URL: scratch.url,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
+      SMTP_URL: infra.smtpUrl,
+      EMAIL_OPS_ADDRESS: `${uniqueName("ops")}@email-test.herald`,
+      ...TEST_SETTINGS,
+      ...settings,
+    },
+  });
+  const { pool } = context;
+  await runMigrations(pool, [...outboxMigrations, ...emailMigrations]);
+  const app = await buildServiceApp(emailService, context);
+  await app.ready();
+  const handle = emailService.consumer!.handler(context);
+  const stops: (() => void | Promise<void>)[] = [];
+  return {
+    context,
+    app,
+    react: (event) => withTransaction(pool, (tx) => handle(event, tx)),
+    startSender() {
+      const stop = emailService.background!(context)!;
+      stops.push(stop);
+      return stop;
+    },
+    async emails() {
+      const { rows } = await pool.query<EmailRow>(
+        "SELECT message_id, template, recipient, order_id, status, attempts, last_error FROM emails ORDER BY created_at",
+      );
+      return rows;
+    },
+    async outbox<T>(type: EventType) {
+      const { rows } = await pool.query<{ payload: T }>(
+        "SELECT payload FROM outbox WHERE event_type = $1 ORDER BY id",
+        [type],
+      );
+      return rows.map((row) => row.payload);
+    },
+    async close() {
+      for (const stop of stops.reverse()) await stop();
+      await app.close();
+      await pool.end();
+      await scratch.drop();
+    },
+  };
+}
+
+/** A recipient address no other test uses: the mail sink is shared, so tests look only at their own. */
+export function uniqueRecipient(label: string): string {
+  return `${uniqueName(label)}@email-test.herald`;
+}
+
+/** A mail as MailDev's REST API shows it. */
+export interface SinkMail {
+  id: string;
+  subject: string;
+  html: string;
+  text: string;
+  messageId: string;
+  headers: Record<string, string>;
+  to: { address: string; name: string }[];
+  from: { address: string; name: string }[];
+}
+
+/** The mails MailDev holds for `recipient`. */
+export async function sinkMailsTo(recipient: string): Promise<SinkMail[]> {
+  const response = await fetch(`${testInfra().mailApiUrl}/email`);
+  if (!response.ok) throw new Error(`MailDev answered ${response.status}`);
+  const mails = (await response.json()) as SinkMail[];
+  return mails.filter((mail) => mail.to.some((to) => to.address === recipient));
+}
+
+/** Deletes this test's mails from the shared sink, one by one (never all). */
+export async function deleteSinkMailsTo(recipients: readonly string[]): Promise<void> {
+  for (const recipient of recipients)
+    for (const mail of await sinkMailsTo(recipient))
+      await fetch(`${testInfra().mailApiUrl}/email/${mail.id}`, { method: "DELETE" });
+}
+
+/** Polls `probe` until it returns a value; fails naming `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
