@@ -1,0 +1,68 @@
+import { randomUUID } from "node:crypto";
+import type { DomainEvent, TopicName } from "@herald/events";
+import { topicOf } from "@herald/events";
+import { enqueueAll } from "@herald/outbox";
+import type pg from "pg";
+import type { Logger } from "pino";
+import { stamp } from "./announce.js";
+import { announcements, decide } from "./decide.js";
+import { CONSUMED_EVENT_TYPES, type ConsumedEvent } from "./domain.js";
+import { fold } from "./evolve.js";
+import { lockPayment, savePayment } from "./repository.js";
+
+/** The topics carrying the events payment reacts to. */
+export const CONSUMED_TOPICS: readonly TopicName[] = [...new Set(CONSUMED_EVENT_TYPES.map(topicOf))];
+
+const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
+const consumedTypes: ReadonlySet<string> = new Set(CONSUMED_EVENT_TYPES);
+
+function isConsumed(event: DomainEvent): event is ConsumedEvent {
+  return consumedTypes.has(event.type);
+}
+
+export interface ReactionOptions {
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly newPaymentId?: () => string;
+}
+
+/**
+ * The consumer's handler. Runs inside the inbox transaction: it locks the order's payment row,
+ * decides, and saves what it learnt (a charge or refund to make is recorded as gateway work for the
+ * worker, which makes the slow call outside any transaction). Other events on the topics, and order
+ * ids this system never issues, are skipped.
+ */
+export function createPaymentReactions(options: ReactionOptions) {
+  const now = options.now ?? Date.now;
+  const newPaymentId = options.newPaymentId ?? randomUUID;
+  return async (event: DomainEvent, tx: pg.ClientBase): Promise<void> => {
+    if (!isConsumed(event)) return;
+    const { orderId, metadata } = event.data;
+    const log = options.logger.child({
+      orderId,
+      eventId: metadata.eventId,
+      correlationId: metadata.correlationId,
+    });
+    if (!UUID.test(orderId)) {
+      log.warn({ type: event.type }, "skipped an event about an order id this system never issues");
+      return;
+    }
+    const { state } = await lockPayment(tx, orderId);
+    const at = now();
+    const facts = decide(event, state, { now: at, newPaymentId });
+    if (facts.length === 0) {
+      log.debug({ type: event.type }, "already known; nothing to do");
+      return;
+    }
+    const next = fold(state, facts);
+    const asksGateway = facts.some(
+      (fact) => fact.type === "ChargeRequested" || fact.type === "RefundRequested",
+    );
+    await savePayment(tx, next, asksGateway ? metadata : undefined);
+    await enqueueAll(tx, stamp(announcements(facts, next), metadata, at));
+    log.info(
+      { type: event.type, recorded: facts.map((fact) => fact.type), status: next.payment?.status ?? null },
+      "payment reacted",
+    );
+  };
+}

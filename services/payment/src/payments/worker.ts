@@ -1,0 +1,186 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { enqueueAll } from "@herald/outbox";
+import { withTransaction } from "@herald/service-kit";
+import type pg from "pg";
+import type { Logger } from "pino";
+import { Counter, type Registry } from "prom-client";
+import { PaymentError } from "../errors.js";
+import { type PaymentGateway, refundKeyOf } from "../gateway/gateway.js";
+import { stamp } from "./announce.js";
+import { announcements, decide } from "./decide.js";
+import type { GatewayOperation, GatewayOutcome, PaymentState, RetryPolicy } from "./domain.js";
+import { fold } from "./evolve.js";
+import { claimDue, lockPayment, savePayment } from "./repository.js";
+
+export interface PaymentWorkerOptions {
+  readonly pool: pg.Pool;
+  readonly gateway: PaymentGateway;
+  readonly logger: Logger;
+  readonly retry: RetryPolicy;
+  /** A call not answered within this long counts as unknown (it may have charged). */
+  readonly gatewayTimeoutMs: number;
+  /** How long a claimed call is left to its caller before another may settle it. Default 2 × timeout. */
+  readonly leaseMs?: number;
+  /** Pause between looks for due work when there was none. */
+  readonly pollMs: number;
+  /** Calls made concurrently per round. Default 10. */
+  readonly batchSize?: number;
+  readonly metrics?: Registry;
+  readonly now?: () => number;
+}
+
+export interface PaymentWorker {
+  start(): void;
+  /** Lets the calls in hand finish and record their results. */
+  stop(): Promise<void>;
+  /** One round: claims the due work, calls the gateway, records the results; returns the calls made. */
+  runOnce(): Promise<number>;
+}
+
+interface Call {
+  readonly orderId: string;
+  readonly operation: GatewayOperation;
+  readonly state: PaymentState;
+}
+
+/**
+ * Makes the gateway calls the reactions asked for, outside any transaction: (1) a short transaction
+ * claims due work under a lease and counts the attempt; (2) the call, keyed by the order id (a
+ * refund by its own key); (3) a second transaction records the result and enqueues
+ * PaymentProcessed, PaymentFailed or PaymentRefunded. A crash between (1) and (3) leaves the work
+ * claimed; once the lease runs out any worker calls again with the same key, and the processor
+ * answers with the first result instead of charging twice.
+ */
+export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorker {
+  const { pool, gateway, logger, retry } = options;
+  const now = options.now ?? Date.now;
+  const leaseMs = options.leaseMs ?? options.gatewayTimeoutMs * 2;
+  const batchSize = options.batchSize ?? 10;
+  const calls = options.metrics
+    ? new Counter({
+        name: "payment_gateway_calls_total",
+        help: "Gateway calls by operation and outcome",
+        labelNames: ["operation", "outcome"],
+        registers: [options.metrics],
+      })
+    : undefined;
+  let running: { stop: AbortController; loop: Promise<void> } | undefined;
+
+  async function claim(): Promise<Call[]> {
+    return withTransaction(pool, async (tx) => {
+      const claimed: Call[] = [];
+      const at = now();
+      for (const orderId of await claimDue(tx, at, batchSize)) {
+        const { state } = await lockPayment(tx, orderId);
+        const facts = decide({ type: "StartGatewayCall", leaseMs }, state, { now: at, newPaymentId });
+        if (facts.length === 0) continue;
+        const next = fold(state, facts);
+        await savePayment(tx, next);
+        const started = facts.find((fact) => fact.type === "GatewayCallStarted");
+        if (started) claimed.push({ orderId, operation: started.operation, state: next });
+      }
+      return claimed;
+    });
+  }
+
+  async function callGateway({ orderId, operation, state }: Call): Promise<GatewayOutcome> {
+    const payment = state.payment!;
+    try {
+      return await withTimeout(
+        operation === "charge"
+          ? gateway.charge({ idempotencyKey: orderId, token: payment.token, amount: payment.amount })
+          : operation === "lookup"
+            ? gateway.findCharge(orderId).then((found) => found ?? { status: "not_found" as const })
+            : gateway
+                .refund({ idempotencyKey: refundKeyOf(orderId), chargeKey: orderId, amount: payment.amount })
+                .then(({ reference }) => ({ status: "succeeded" as const, reference })),
+        options.gatewayTimeoutMs,
+      );
+    } catch (error) {
+      const definite = error instanceof PaymentError && error.code === "PAYMENT_GATEWAY_UNAVAILABLE";
+      return { status: "unavailable", error: (error as Error).message, definite };
+    }
+  }
+
+  async function record(call: Call, outcome: GatewayOutcome): Promise<void> {
+    const { recorded, events, state } = await withTransaction(pool, async (tx) => {
+      const { state: current, cause } = await lockPayment(tx, call.orderId);
+      const at = now();
+      const facts = decide(
+        { type: "RecordGatewayResult", operation: call.operation, outcome, retry },
+        current,
+        { now: at, newPaymentId },
+      );
+      const next = fold(current, facts);
+      if (facts.length > 0) await savePayment(tx, next);
+      const events = stamp(announcements(facts, next), cause, at);
+      await enqueueAll(tx, events);
+      return { recorded: facts, events, state: next };
+    });
+    calls?.inc({ operation: call.operation, outcome: outcome.status });
+    const fields = {
+      orderId: call.orderId,
+      paymentId: state.payment?.paymentId,
+      operation: call.operation,
+      outcome: outcome.status,
+      attempts: state.payment?.attempts,
+      recorded: recorded.map((fact) => fact.type),
+      announced: events.map((event) => event.type),
+    };
+    if (outcome.status === "unavailable")
+      logger.warn({ ...fields, error: outcome.error, definite: outcome.definite }, "gateway call failed");
+    else logger.info(fields, "gateway call settled");
+  }
+
+  async function runOnce(): Promise<number> {
+    const claimed = await claim();
+    await Promise.all(claimed.map(async (call) => record(call, await callGateway(call))));
+    return claimed.length;
+  }
+
+  async function loop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let done = 0;
+      try {
+        done = await runOnce();
+      } catch (error) {
+        logger.warn({ err: error }, "payment worker round failed; trying again");
+      }
+      if (done === 0) await delay(options.pollMs, undefined, { signal }).catch(() => {});
+    }
+  }
+
+  return {
+    runOnce,
+    start() {
+      if (running) return;
+      const stop = new AbortController();
+      running = { stop, loop: loop(stop.signal) };
+    },
+    async stop() {
+      const current = running;
+      running = undefined;
+      if (!current) return;
+      current.stop.abort();
+      await current.loop;
+    },
+  };
+}
+
+function newPaymentId(): string {
+  throw new Error("the worker never requests a new payment");
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  const timeout = new AbortController();
+  try {
+    return await Promise.race([
+      work,
+      delay(ms, undefined, { signal: timeout.signal }).then(() => {
+        throw new PaymentError("PAYMENT_GATEWAY_TIMEOUT", `the gateway did not answer within ${ms} ms`, true);
+      }),
+    ]);
+  } finally {
+    timeout.abort();
+  }
+}

@@ -1,0 +1,157 @@
+import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
+import { createMetadata, type DomainEvent, type EventOf, type Metadata } from "@herald/events";
+import { outboxMigrations } from "@herald/outbox";
+import { buildServiceApp, createServiceContext, runMigrations, withTransaction } from "@herald/service-kit";
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { pino } from "pino";
+import type { PaymentGateway } from "../gateway/gateway.js";
+import { createSimulatedGateway } from "../gateway/simulator.js";
+import { paymentMigrations } from "../migrations.js";
+import { createPaymentReactions } from "../payments/reactions.js";
+import { createPaymentWorker, type PaymentWorker, type PaymentWorkerOptions } from "../payments/worker.js";
+import { paymentService } from "../service.js";
+
+export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+export const RETRY = { maxAttempts: 5, initialMs: 50, maxMs: 200 };
+export const GATEWAY_TIMEOUT_MS = 2_000;
+
+/** The Payment service's pieces on a fresh schema of herald_payment, with a clock the test can move. */
+export interface Harness {
+  readonly pool: pg.Pool;
+  readonly app: FastifyInstance;
+  readonly gateway: ReturnType<typeof createSimulatedGateway>;
+  /** Runs the consumer's handler the way the consumer does: once per event id, in one transaction. */
+  deliver(event: DomainEvent): Promise<"processed" | "duplicate">;
+  /** A worker on this schema; `gateway` defaults to the simulator. */
+  worker(options?: Partial<PaymentWorkerOptions> & { gateway?: PaymentGateway }): PaymentWorker;
+  /** Moves the clock of reactions and workers; real time until set. */
+  setNow(at: number | undefined): void;
+  now(): number;
+  count(table: string, where?: string): Promise<number>;
+  /** The outbox's events for an order, oldest first. */
+  announced(orderId: string): Promise<{ type: string; data: Record<string, unknown> }[]>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(options: { latencyMs?: number } = {}): Promise<Harness> {
+  const scratch = await createScratchSchema(testInfra().databaseUrls.payment, "payment_test");
+  let clock: number | undefined;
+  const now = () => clock ?? Date.now();
+  const context = createServiceContext(paymentService, {
+    env: serviceEnvironment(scratch.url, { DATABASE_POOL_SIZE: "8" }),
+    logger,
+    now: () => new Date(now()),
+  });
+  const { pool } = context;
+  await runMigrations(pool, [...outboxMigrations, ...paymentMigrations]);
+  const gateway = createSimulatedGateway({ pool, latencyMs: options.latencyMs ?? 0 });
+  const react = createPaymentReactions({ logger, now });
+  const app = await buildServiceApp(paymentService, context);
+  await app.ready();
+  return {
+    pool,
+    app,
+    gateway,
+    deliver: (event) =>
+      withTransaction(pool, async (tx) => {
+        const inbox = await tx.query(
+          "INSERT INTO inbox (consumer_group, event_id) VALUES ('payment-test', $1) ON CONFLICT DO NOTHING",
+          [event.data.metadata.eventId],
+        );
+        if (inbox.rowCount === 0) return "duplicate";
+        await react(event, tx);
+        return "processed";
+      }),
+    worker: (overrides = {}) =>
+      createPaymentWorker({
+        pool,
+        gateway,
+        logger,
+        retry: RETRY,
+        gatewayTimeoutMs: GATEWAY_TIMEOUT_MS,
+        pollMs: 20,
+        now,
+        ...overrides,
+      }),
+    setNow(at) {
+      clock = at;
+    },
+    now,
+    async count(table, where = "true") {
+      const { rows } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(table)} WHERE ${where}`,
+      );
+      return rows[0]!.n;
+    },
+    async announced(orderId) {
+      const { rows } = await pool.query<{ event_type: string; payload: Record<string, unknown> }>(
+        "SELECT event_type, payload FROM outbox WHERE aggregate_key = $1 ORDER BY id",
+        [orderId],
+      );
+      return rows.map((row) => ({ type: row.event_type, data: row.payload }));
+    },
+    async close() {
+      await app.close();
+      await pool.end();
+      await scratch.drop();
+    },
+  };
+}
+
+const eur = (amountMinor: number) => ({ amountMinor, currency: "EUR" });
+export const TOTAL = eur(5070);
+
+/** The upstream events of one order, as order and inventory would publish them. */
+export function orderEvents(orderId: string, token = "tok_visa") {
+  const placedMetadata = createMetadata({ producer: "order" });
+  const lines = [
+    { sku: "HRL-MUG-BLUE", quantity: 2, unitPrice: eur(1290) },
+    { sku: "HRL-TEE-BLACK-M", quantity: 1, unitPrice: eur(2490) },
+  ];
+  const customer = { customerId: "cust-42", customerEmail: "ada@example.com" };
+  const from = (producer: string, cause: Metadata = placedMetadata) => createMetadata({ producer, cause });
+  return {
+    placed: (metadata: Metadata = placedMetadata): EventOf<"OrderPlaced"> => ({
+      type: "OrderPlaced",
+      data: {
+        metadata,
+        orderId,
+        ...customer,
+        lines,
+        total: TOTAL,
+        paymentMethodToken: token,
+        shippingAddress: {
+          recipientName: "Ada Lovelace",
+          line1: "12 Analytical Row",
+          line2: null,
+          city: "London",
+          postalCode: "N1 9GU",
+          region: null,
+          country: "GB",
+        },
+      },
+    }),
+    reserved: (metadata: Metadata = from("inventory")): EventOf<"InventoryReserved"> => ({
+      type: "InventoryReserved",
+      data: {
+        metadata,
+        orderId,
+        lines: lines.map(({ sku, quantity }) => ({ sku, quantity })),
+      },
+    }),
+    cancelled: (metadata: Metadata = from("order")): EventOf<"OrderCancelled"> => ({
+      type: "OrderCancelled",
+      data: { metadata, orderId, ...customer, lines, total: TOTAL, reason: "CUSTOMER_REQUEST", detail: null },
+    }),
+    confirmed: (metadata: Metadata = from("order")): EventOf<"OrderConfirmed"> => ({
+      type: "OrderConfirmed",
+      data: { metadata, orderId, ...customer, lines, total: TOTAL },
+    }),
+    /** The same event again under a new event id, as a producer retrying without its outbox would send it. */
+    again: <E extends DomainEvent>(event: E): E =>
+      ({ ...event, data: { ...event.data, metadata: from(event.data.metadata.producer) } }) as E,
+    placedMetadata,
+  };
+}
