@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 
 const sourceConditions = { conditions: ["herald-source"] };
 const infraSetup = "./packages/dev-stack/src/testing/global-setup.ts";
+const systemSetup = "./packages/dev-stack/src/testing/e2e-setup.ts";
 
 /**
  * One run, three tiers: unit tests need nothing; integration and end-to-end tests get real
@@ -18,6 +19,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["{packages,services}/*/{src,test}/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "**/*.e2e.test.ts", "**/node_modules/**"],
         },
@@ -26,6 +28,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
+          sequence: { groupOrder: 0 },
           include: ["{packages,services}/*/{src,test}/**/*.int.test.ts"],
           globalSetup: [infraSetup],
           testTimeout: 60_000,
@@ -37,7 +40,10 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["{packages,services}/*/{src,test}/**/*.e2e.test.ts", "test/**/*.e2e.test.ts"],
-          globalSetup: [infraSetup],
+          // After the other tiers, one file at a time: the files share one system of service processes.
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          globalSetup: [infraSetup, systemSetup],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

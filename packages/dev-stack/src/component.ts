@@ -15,6 +15,8 @@ export interface Component {
   /** Starts it unless it is already running; resolves `true` only when this call started it. */
   up(): Promise<boolean>;
   down(): Promise<boolean>;
+  /** Ends it abruptly (SIGKILL), as a crash would; resolves `true` if it was running. */
+  kill?(): Promise<boolean>;
   status(): Promise<ComponentStatus>;
 }
 
@@ -23,7 +25,16 @@ export interface DaemonSpec {
   readonly port: number;
   readonly readyTimeoutMs: number;
   /** Downloads and prepares whatever the process needs; returns the command to run. */
-  prepare(): Promise<{ command: string; args: string[]; env?: NodeJS.ProcessEnv; cwd?: string }>;
+  prepare(): Promise<{
+    command: string;
+    args: string[];
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    /** Runs as this user instead of ours (e.g. Postgres, which refuses to run as root). */
+    user?: { uid: number; gid: number };
+  }>;
+  /** What asks the process to stop cleanly. Default SIGTERM. */
+  readonly stopSignal?: NodeJS.Signals;
   isReady(): Promise<boolean>;
   /** Runs once after each start, when ready (e.g. set registry defaults). */
   afterStart?(): Promise<void>;
@@ -55,8 +66,12 @@ export function daemonComponent(options: StackOptions, spec: DaemonSpec): Compon
           `stop that process, or point Herald at it through the environment (see README, "Native stack")`,
         );
       }
-      const { command, args, env, cwd } = await spec.prepare();
-      const pid = startDaemon(daemon, command, args, { env: env ?? process.env, ...(cwd ? { cwd } : {}) });
+      const { command, args, env, cwd, user } = await spec.prepare();
+      const pid = startDaemon(daemon, command, args, {
+        env: env ?? process.env,
+        ...(cwd ? { cwd } : {}),
+        ...(user ?? {}),
+      });
       try {
         await waitUntil(spec.name, () => spec.isReady(), {
           timeoutMs: spec.readyTimeoutMs,
@@ -71,7 +86,8 @@ export function daemonComponent(options: StackOptions, spec: DaemonSpec): Compon
       }
       return true;
     },
-    down: () => stopDaemon(daemon),
+    down: () => stopDaemon(daemon, 20_000, spec.stopSignal),
+    kill: () => stopDaemon(daemon, 0, "SIGKILL"),
     async status() {
       const pid = readPid(daemon);
       if (pid === undefined) return { name: spec.name, state: "stopped", detail: `log ${daemon.logFile}` };

@@ -10,14 +10,30 @@ export const VERSIONS = {
   apicurio: "3.0.9",
 } as const;
 
-export const PORTS = {
+export interface StackPorts {
+  readonly kafka: number;
+  readonly kafkaController: number;
+  readonly schemaRegistry: number;
+  readonly postgres: number;
+  readonly smtp: number;
+  readonly mailWeb: number;
+}
+
+export const PORTS: StackPorts = {
   kafka: 9092,
   kafkaController: 9093,
   schemaRegistry: 8081,
   postgres: 5432,
   smtp: 1025,
   mailWeb: 1080,
-} as const;
+};
+
+/**
+ * Where Postgres comes from: `server` is the one at `postgresAdminUrl`; `own` is a cluster of the
+ * stack's own (initdb into the state dir, the machine's PostgreSQL binaries) on `ports.postgres`;
+ * `auto` uses the server when one answers there and starts its own cluster otherwise.
+ */
+export type PostgresSource = "server" | "own" | "auto";
 
 export interface StackOptions {
   /** Runtime state: data directories, logs, pid files. */
@@ -27,6 +43,8 @@ export interface StackOptions {
   readonly host: string;
   /** A superuser connection used only to create the per-service roles and databases. */
   readonly postgresAdminUrl: string;
+  readonly postgres: PostgresSource;
+  readonly ports: StackPorts;
   readonly javaHome: string | undefined;
 }
 
@@ -39,6 +57,35 @@ export function defaultStackOptions(env: NodeJS.ProcessEnv = process.env): Stack
     cacheDir: env.HERALD_CACHE_DIR ?? join(cacheHome, "herald"),
     host: "127.0.0.1",
     postgresAdminUrl: env.POSTGRES_ADMIN_URL ?? `postgres://postgres@127.0.0.1:${PORTS.postgres}/postgres`,
+    // A server the developer named is used as it is; otherwise the machine's, or one of our own.
+    postgres: env.POSTGRES_ADMIN_URL ? "server" : "auto",
+    ports: PORTS,
     javaHome: env.JAVA_HOME,
+  };
+}
+
+/**
+ * A stack of a test's own: its own state dir, ports from `basePort` up, and its own Postgres
+ * cluster, so the test can kill and restart any part without touching the shared stack.
+ */
+export function privateStackOptions(
+  name: string,
+  basePort: number,
+  env: NodeJS.ProcessEnv = process.env,
+): StackOptions {
+  const ports: StackPorts = {
+    kafka: basePort,
+    kafkaController: basePort + 1,
+    schemaRegistry: basePort + 2,
+    postgres: basePort + 3,
+    smtp: basePort + 4,
+    mailWeb: basePort + 5,
+  };
+  return {
+    ...defaultStackOptions(env),
+    stateDir: join(repoRoot, ".herald", "private", name),
+    postgresAdminUrl: `postgres://postgres@127.0.0.1:${ports.postgres}/postgres`,
+    postgres: "own",
+    ports,
   };
 }

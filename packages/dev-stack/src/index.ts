@@ -1,5 +1,13 @@
 export type { ComponentStatus } from "./component.js";
-export { defaultStackOptions, PORTS, type StackOptions, VERSIONS } from "./config.js";
+export {
+  defaultStackOptions,
+  PORTS,
+  type PostgresSource,
+  privateStackOptions,
+  type StackOptions,
+  type StackPorts,
+  VERSIONS,
+} from "./config.js";
 export { infraFromEnvironment, infraToEnvironment } from "./environment.js";
 export { StackError } from "./errors.js";
 export { uniqueName } from "./names.js";

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { type Component, daemonComponent } from "./component.js";
-import { PORTS, type StackOptions, VERSIONS } from "./config.js";
+import { type StackOptions, VERSIONS } from "./config.js";
 import { StackError } from "./errors.js";
 import { ensureMavenClasspath, findJava } from "./tools.js";
 
@@ -18,7 +18,7 @@ export interface KafkaPorts {
  */
 export function kafkaComponent(
   options: StackOptions,
-  ports: KafkaPorts = { broker: PORTS.kafka, controller: PORTS.kafkaController },
+  ports: KafkaPorts = { broker: options.ports.kafka, controller: options.ports.kafkaController },
 ): Component {
   const home = join(options.stateDir, "kafka");
   const dataDir = join(home, "data");

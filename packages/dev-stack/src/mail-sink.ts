@@ -1,16 +1,16 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { type Component, daemonComponent } from "./component.js";
-import { PORTS, type StackOptions } from "./config.js";
+import type { StackOptions } from "./config.js";
 
 /** MailDev: an SMTP server that keeps every mail, with a web UI and a REST API for tests. */
 export function mailSinkComponent(options: StackOptions): Component {
-  const apiUrl = `http://${options.host}:${PORTS.mailWeb}`;
+  const apiUrl = `http://${options.host}:${options.ports.mailWeb}`;
   return daemonComponent(options, {
     name: "mail-sink",
-    port: PORTS.smtp,
+    port: options.ports.smtp,
     readyTimeoutMs: 30_000,
-    describe: () => `smtp://${options.host}:${PORTS.smtp}, ${apiUrl}`,
+    describe: () => `smtp://${options.host}:${options.ports.smtp}, ${apiUrl}`,
     async prepare() {
       const packageJson = createRequire(import.meta.url).resolve("maildev/package.json");
       return {
@@ -20,11 +20,11 @@ export function mailSinkComponent(options: StackOptions): Component {
           "--ip",
           options.host,
           "--smtp",
-          String(PORTS.smtp),
+          String(options.ports.smtp),
           "--web-ip",
           options.host,
           "--web",
-          String(PORTS.mailWeb),
+          String(options.ports.mailWeb),
         ],
       };
     },

@@ -15,7 +15,7 @@ export function startDaemon(
   daemon: Daemon,
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
 ): number {
   mkdirSync(dirname(daemon.logFile), { recursive: true });
   mkdirSync(dirname(daemon.pidFile), { recursive: true });
@@ -25,6 +25,7 @@ export function startDaemon(
     env: options.env ?? process.env,
     detached: true,
     stdio: ["ignore", log, log],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid }),
   });
   if (child.pid === undefined) throw new Error(`could not start ${daemon.name}: ${command}`);
   child.unref();
@@ -50,12 +51,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM to the whole process group, then SIGKILL if it has not gone within the grace period. */
-export async function stopDaemon(daemon: Daemon, graceMs = 20_000): Promise<boolean> {
+/**
+ * `signal` (SIGTERM by default) to the whole process group, then SIGKILL if it has not gone within
+ * the grace period. SIGKILL at once is a crash, as a chaos test wants it.
+ */
+export async function stopDaemon(
+  daemon: Daemon,
+  graceMs = 20_000,
+  signal: NodeJS.Signals = "SIGTERM",
+): Promise<boolean> {
   const pid = readPid(daemon);
   rmSync(daemon.pidFile, { force: true });
   if (pid === undefined) return false;
-  signalGroup(pid, "SIGTERM");
+  signalGroup(pid, signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) signalGroup(pid, "SIGKILL");

@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { type Component, daemonComponent } from "./component.js";
-import { PORTS, type StackOptions, VERSIONS } from "./config.js";
+import { type StackOptions, VERSIONS } from "./config.js";
 import { databaseLogin } from "./services.js";
 import { ensureMavenDistribution, findJava } from "./tools.js";
 
 /** Where Confluent-API clients find Apicurio's compatibility layer. */
-export function schemaRegistryUrl(host: string): string {
-  return `http://${host}:${PORTS.schemaRegistry}/apis/ccompat/v7`;
+export function schemaRegistryUrl(host: string, port: number): string {
+  return `http://${host}:${port}/apis/ccompat/v7`;
 }
 
 /**
@@ -17,11 +17,11 @@ export function registryComponent(
   options: StackOptions,
   postgres: { host: string; port: number },
 ): Component {
-  const url = schemaRegistryUrl(options.host);
+  const url = schemaRegistryUrl(options.host, options.ports.schemaRegistry);
   const login = databaseLogin("registry");
   return daemonComponent(options, {
     name: "schema-registry",
-    port: PORTS.schemaRegistry,
+    port: options.ports.schemaRegistry,
     readyTimeoutMs: 120_000,
     describe: () => url,
     async prepare() {
@@ -43,7 +43,7 @@ export function registryComponent(
           "-XX:+UseSerialGC",
           "-Dquarkus.http.access-log.enabled=false",
           `-Dquarkus.http.host=${options.host}`,
-          `-Dquarkus.http.port=${PORTS.schemaRegistry}`,
+          `-Dquarkus.http.port=${options.ports.schemaRegistry}`,
           "-Dapicurio.storage.kind=sql",
           "-Dapicurio.storage.sql.kind=postgresql",
           `-Dapicurio.datasource.url=jdbc:postgresql://${postgres.host}:${postgres.port}/${login.database}`,

@@ -18,6 +18,25 @@ export interface ServiceDescriptor {
   readonly relayMetricsPort?: number;
 }
 
+/**
+ * The development defaults a service documents in its `.env.example` (`KEY=value` lines), which
+ * the native stack gives it before the addresses of the infrastructure it runs against.
+ */
+export function developmentDefaults(dir: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, ".env.example"), "utf8");
+  } catch {
+    return {};
+  }
+  const defaults: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const match = /^\s*([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (match) defaults[match[1]!] = match[2]!.trim();
+  }
+  return defaults;
+}
+
 /** Every service folder that declares how to run it, in the catalog's order. */
 export function discoverServices(root: string = repoRoot): ServiceDescriptor[] {
   const servicesDir = join(root, "services");
@@ -69,6 +88,7 @@ export function serviceComponents(
           args: [...args],
           cwd: descriptor.dir,
           env: {
+            ...developmentDefaults(descriptor.dir),
             ...base,
             HOST: options.host,
             PORT: String(descriptor.port),

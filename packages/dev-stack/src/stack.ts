@@ -1,5 +1,5 @@
 import type { Component, ComponentStatus } from "./component.js";
-import { PORTS, type StackOptions } from "./config.js";
+import type { StackOptions } from "./config.js";
 import { kafkaComponent } from "./kafka.js";
 import { mailSinkComponent } from "./mail-sink.js";
 import { postgresComponent } from "./postgres.js";
@@ -33,18 +33,21 @@ export interface StackScope {
 
 export function createStack(options: StackOptions, scope: StackScope = { services: false }): Stack {
   const admin = new URL(options.postgresAdminUrl);
-  const postgres = { host: admin.hostname, port: Number(admin.port || PORTS.postgres) };
+  const postgres =
+    options.postgres === "own"
+      ? { host: options.host, port: options.ports.postgres }
+      : { host: admin.hostname, port: Number(admin.port || 5432) };
   const infra: Infra = {
-    kafkaBrokers: [`${options.host}:${PORTS.kafka}`],
-    schemaRegistryUrl: schemaRegistryUrl(options.host),
+    kafkaBrokers: [`${options.host}:${options.ports.kafka}`],
+    schemaRegistryUrl: schemaRegistryUrl(options.host, options.ports.schemaRegistry),
     databaseUrls: Object.fromEntries(
       SERVICE_NAMES.map((service) => [
         service,
         databaseUrl(databaseLogin(service), postgres.host, postgres.port),
       ]),
     ) as Record<ServiceName, string>,
-    smtpUrl: `smtp://${options.host}:${PORTS.smtp}`,
-    mailApiUrl: `http://${options.host}:${PORTS.mailWeb}`,
+    smtpUrl: `smtp://${options.host}:${options.ports.smtp}`,
+    mailApiUrl: `http://${options.host}:${options.ports.mailWeb}`,
   };
   const infrastructure: Component[] = [
     postgresComponent(options),

@@ -37,4 +37,5 @@ export type { Component } from "../component.js";
 export { type KafkaPorts, kafkaComponent } from "../kafka.js";
 export { uniqueName } from "../names.js";
 export { createScratchSchema, type ScratchSchema } from "../scratch-schema.js";
+export { type System, startSystem } from "./system.js";
 export type { Infra };
