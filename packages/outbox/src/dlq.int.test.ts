@@ -1,0 +1,115 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import type { DomainEvent } from "@herald/events";
+import type { Producer } from "kafkajs";
+import { afterEach, describe, expect, it } from "vitest";
+import { type ConsumeReport, type Consumer, createConsumer } from "./consumer.js";
+import {
+  createTestDatabase,
+  createTestTopics,
+  orderPlaced,
+  type TestDatabase,
+  type TestTopics,
+  waitFor,
+} from "./testing/support.js";
+
+const run = promisify(execFile);
+const repositoryRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+describe("the dead-letter tool", { timeout: 120_000 }, () => {
+  let db: TestDatabase | undefined;
+  let topics: TestTopics | undefined;
+  let producer: Producer | undefined;
+  let consumer: Consumer | undefined;
+
+  afterEach(async () => {
+    await consumer?.stop();
+    await producer?.disconnect();
+    await topics?.delete();
+    await db?.drop();
+  });
+
+  /** `npm run dlq -- <args>` as an operator runs it, against this test's database and broker. */
+  async function dlq(...args: string[]): Promise<string> {
+    const { stdout } = await run("npm", ["run", "--silent", "dlq", "--", ...args], {
+      cwd: repositoryRoot,
+      env: { ...process.env, DATABASE_URL: db!.url, KAFKA_BROKERS: testInfra().kafkaBrokers.join(",") },
+    });
+    return stdout;
+  }
+
+  it("lists a group's dead letters and parked keys, and redrives them in order", async () => {
+    db = await createTestDatabase("dlq_test");
+    topics = await createTestTopics();
+    const topic = topics.name("orders");
+    producer = topics.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const a = [1, 2, 3, 4, 5].map((n) => orderPlaced("ord_a", n));
+    const b = [1, 2].map((n) => orderPlaced("ord_b", n));
+    const send = async (events: DomainEvent[]) =>
+      producer!.send({
+        topic,
+        messages: await Promise.all(
+          events.map(async (event) => ({
+            key: "orderId" in event.data ? event.data.orderId : null,
+            value: await topics!.serde.encode(event),
+          })),
+        ),
+      });
+    const idOf = (event: DomainEvent) => event.data.metadata.eventId;
+    const name = new Map([
+      ...a.map((e, i) => [idOf(e), `a${i + 1}`] as const),
+      ...b.map((e, i) => [idOf(e), `b${i + 1}`] as const),
+    ]);
+
+    let rejectA2 = true;
+    const handled: string[] = [];
+    const outcomes: ConsumeReport[] = [];
+    const groupId = uniqueName("group");
+    consumer = createConsumer({
+      kafka: topics.kafka,
+      pool: db.pool,
+      serde: topics.serde,
+      groupId,
+      topics: [topic],
+      consumerConfig: { maxWaitTimeInMs: 500 },
+      hooks: { outcome: (report) => void outcomes.push(report) },
+      async handle(event) {
+        if (rejectA2 && idOf(event) === idOf(a[1]!))
+          throw Object.assign(new Error("no such customer"), { retryable: false });
+        handled.push(name.get(idOf(event))!);
+      },
+    });
+    await consumer.start();
+    await send([a[0]!, b[0]!, a[1]!, a[2]!, b[1]!]);
+    await waitFor("a1..a3 and b1, b2", () => outcomes.length === 5);
+    rejectA2 = false; // the bug is fixed and deployed
+    await send([a[3]!]);
+    await waitFor("a4 parked", () => outcomes.length === 6);
+    expect([...handled].sort()).toEqual(["a1", "b1", "b2"]);
+
+    const listed = await dlq("list", groupId);
+    expect(listed).toContain(`1 parked key of ${groupId}`);
+    expect(listed).toMatch(/ord_a .*OUTBOX_HANDLER_FAILED/);
+    expect(listed).toContain(`3 dead letters of ${groupId} not yet redriven`);
+    expect(listed.match(/OUTBOX_KEY_PARKED/g)).toHaveLength(2);
+
+    handled.length = 0;
+    const redriven = await dlq("redrive", groupId);
+    expect(redriven).toContain(`redrove 3 dead letters of ${groupId}`);
+    await waitFor("a2..a4 applied", () => handled.length === 3);
+    expect(handled).toEqual(["a2", "a3", "a4"]);
+    const { rows } = await db.pool.query("SELECT * FROM consumer_parked_keys");
+    expect(rows).toEqual([]);
+
+    // Released: the key's next event is applied straight away, and nothing is left to redrive.
+    await send([a[4]!]);
+    await waitFor("a5 applied", () => handled.length === 4);
+    expect(handled).toEqual(["a2", "a3", "a4", "a5"]);
+    const after = await dlq("list", groupId);
+    expect(after).toContain(`0 parked keys of ${groupId}`);
+    expect(after).toContain(`0 dead letters of ${groupId} not yet redriven`);
+  });
+});
