@@ -107,6 +107,21 @@ function unsafeStrings(): [string, unknown, number, string, RegExp][] {
     ),
     refused("a lone surrogate in the region", withAddress({ region: "\ud83d" }), "shippingAddress/region"),
     refused("a blank region", withAddress({ region: " " }), "shippingAddress/region"),
+    refused(
+      "a NUL in customerEmail",
+      { ...validOrder(), customerEmail: "ada\u0000@example.com" },
+      "customerEmail",
+    ),
+    refused(
+      "a lone surrogate in a SKU",
+      { ...validOrder(), items: [{ sku: "HRL-\ud800", quantity: 1 }] },
+      "items/0/sku",
+    ),
+    refused(
+      "a NUL in the payment token",
+      { ...validOrder(), paymentMethodToken: "tok_visa\u0000" },
+      "paymentMethodToken",
+    ),
   ];
 }
 
