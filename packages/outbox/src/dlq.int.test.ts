@@ -6,6 +6,9 @@ import type { DomainEvent } from "@herald/events";
 import type { Producer } from "kafkajs";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConsumeReport, type Consumer, createConsumer } from "./consumer.js";
+import { redriveDeadLetters } from "./dlq.js";
+import { HEADERS } from "./headers.js";
+import { startRedrive } from "./parked-keys.js";
 import {
   createTestDatabase,
   createTestTopics,
@@ -111,5 +114,72 @@ describe("the dead-letter tool", { timeout: 120_000 }, () => {
     const after = await dlq("list", groupId);
     expect(after).toContain(`0 parked keys of ${groupId}`);
     expect(after).toContain(`0 dead letters of ${groupId} not yet redriven`);
+  });
+
+  it("keeps a key parked when a live event of it overtakes its redrive; the next redrive applies all in order", async () => {
+    db = await createTestDatabase("dlq_test");
+    topics = await createTestTopics();
+    const topic = topics.name("orders");
+    producer = topics.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const [a1, a2] = [1, 2].map((n) => orderPlaced("ord_a", n));
+    const encoded = async (event: DomainEvent, headers: Record<string, string> = {}) => ({
+      key: "ord_a",
+      value: await topics!.serde.encode(event),
+      headers,
+    });
+    const idOf = (event: DomainEvent) => event.data.metadata.eventId;
+    let rejectA1 = true;
+    const handled: string[] = [];
+    const outcomes: ConsumeReport[] = [];
+    const groupId = uniqueName("group");
+    const start = async () => {
+      consumer = createConsumer({
+        kafka: topics!.kafka,
+        pool: db!.pool,
+        serde: topics!.serde,
+        groupId,
+        topics: [topic],
+        consumerConfig: { maxWaitTimeInMs: 500 },
+        hooks: { outcome: (report) => void outcomes.push(report) },
+        async handle(event) {
+          if (rejectA1 && idOf(event) === idOf(a1!))
+            throw Object.assign(new Error("no such customer"), { retryable: false });
+          handled.push(idOf(event) === idOf(a1!) ? "a1" : "a2");
+        },
+      });
+      await consumer.start();
+    };
+    await start();
+    await producer.send({ topic, messages: [await encoded(a1!)] });
+    await waitFor("a1 dead-lettered", () => outcomes.some((o) => o.outcome === "dead_lettered"));
+    await consumer!.stop();
+    consumer = undefined;
+    rejectA1 = false;
+
+    // A redrive has marked the key and is about to re-publish a1, when a live a2 lands first.
+    await startRedrive(db.pool, groupId, ["ord_a"], "redrive-1");
+    await producer.send({
+      topic,
+      messages: [
+        await encoded(a2!),
+        await encoded(a1!, { [HEADERS.redriveToken]: "redrive-1", [HEADERS.redriveLast]: "true" }),
+      ],
+    });
+    await start();
+    await waitFor("a2 and the redriven a1 dead-lettered", () => outcomes.length === 3);
+    expect(outcomes.map((o) => [o.outcome, o.error?.code])).toEqual([
+      ["dead_lettered", "OUTBOX_HANDLER_FAILED"],
+      ["dead_lettered", "OUTBOX_KEY_PARKED"],
+      ["dead_lettered", "OUTBOX_KEY_PARKED"],
+    ]);
+    expect(handled).toEqual([]);
+
+    const result = await redriveDeadLetters({ kafka: topics.kafka, pool: db.pool, groupId });
+    expect(result).toEqual({ redriven: 3, releasing: ["ord_a"] });
+    await waitFor("the redrive handled", () => outcomes.length === 6);
+    expect(handled).toEqual(["a1", "a2"]);
+    expect(outcomes.slice(3).map((o) => o.outcome)).toEqual(["processed", "processed", "duplicate"]);
+    expect((await db.pool.query("SELECT * FROM consumer_parked_keys")).rows).toEqual([]);
   });
 });
