@@ -7,11 +7,20 @@ export {
   type ConsumerOptions,
   createConsumer,
 } from "./consumer.js";
+export {
+  type DeadLetter,
+  type DeadLetterListing,
+  type DeadLetterToolOptions,
+  listDeadLetters,
+  type RedriveResult,
+  redriveDeadLetters,
+} from "./dlq.js";
 export { enqueue, enqueueAll } from "./enqueue.js";
 export { OutboxError, type OutboxErrorCode } from "./errors.js";
 export { HEADERS } from "./headers.js";
 export { DEFAULT_INBOX_RETENTION_MS, purgeInbox } from "./inbox.js";
 export { OUTBOX_BUCKETS, outboxMigrations } from "./migrations.js";
+export { listParkedKeys, type ParkedKey } from "./parked-keys.js";
 export {
   createRelay,
   type PublishedEvent,
