@@ -485,6 +485,9 @@ describe("reading orders", () => {
       expect([bad, response.statusCode, response.json().code]).toEqual([bad, 400, expect.any(String)]);
       expect(response.json().message).toMatch(/querystring\/asOf/);
     }
+    // The ends of the range are real instants: before the order existed, and its current state.
+    expect((await asOf(id, new Date("0000-01-01T00:00:00Z"))).statusCode).toBe(404);
+    expect((await asOf(id, new Date("9999-12-31T23:59:59.999Z"))).json()).toMatchObject({ version: 1 });
     expect(await h.count("order_events")).toBe(1);
   });
 
