@@ -39,9 +39,12 @@ export async function startSystem(infra: Infra): Promise<System> {
   const { services, relays, ports } = components(infra);
   const started: string[] = readStarted();
   for (const step of [services, relays]) {
-    const results = await Promise.all(step.map(async (c) => ((await c.up()) ? c.name : undefined)));
-    started.push(...results.filter((name): name is string => name !== undefined));
+    const results = await Promise.allSettled(step.map(async (c) => ((await c.up()) ? c.name : undefined)));
+    for (const result of results)
+      if (result.status === "fulfilled" && result.value) started.push(result.value);
     writeStarted(started);
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failure) throw failure.reason;
   }
   return {
     services: [...ports.keys()],

@@ -1,0 +1,144 @@
+import { randomUUID } from "node:crypto";
+import type { System } from "@herald/dev-stack/testing";
+
+/** The development token `.env.example` gives the Inventory service's admin routes. */
+export const INVENTORY_ADMIN_TOKEN = "herald-inventory-admin-dev-token";
+
+export const TERMINAL = ["CONFIRMED", "CANCELLED"] as const;
+
+export interface OrderView {
+  orderId: string;
+  status: string;
+  cancellation?: { reason: string; detail: string | null };
+}
+
+export interface PaymentView {
+  paymentId: string;
+  status: string;
+  attempts: number;
+  amount: { amountMinor: number; currency: string };
+  refund: { status: string; attempts: number } | null;
+}
+
+export interface EmailView {
+  template: string;
+  recipient: string;
+  messageId: string;
+  status: string;
+}
+
+export interface StockLevel {
+  sku: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+}
+
+/** A customer's order as the README's walkthrough places it; `email` should be unique per test. */
+export function orderRequest(
+  options: { email?: string; token?: string; items?: { sku: string; quantity: number }[] } = {},
+) {
+  return {
+    customerId: `cust-${randomUUID().slice(0, 8)}`,
+    customerEmail: options.email ?? `e2e-${randomUUID()}@example.com`,
+    items: options.items ?? [
+      { sku: "HRL-MUG-BLUE", quantity: 2 },
+      { sku: "HRL-TEE-BLACK-M", quantity: 1 },
+    ],
+    paymentMethodToken: options.token ?? "tok_visa",
+    shippingAddress: {
+      recipientName: "Ada Lovelace",
+      line1: "12 Analytical Row",
+      city: "London",
+      postalCode: "N1 9GU",
+      country: "GB",
+    },
+  };
+}
+
+/** Typed calls to the services' HTTP APIs, as a user of the system makes them. */
+export function createClient(system: System) {
+  async function call<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+  const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+
+  const client = {
+    place: (body: unknown, idempotencyKey?: string) =>
+      call<{ orderId: string; status: string }>(
+        `${system.url("order")}/orders`,
+        json(body, idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+      ),
+    order: async (orderId: string) =>
+      (await call<OrderView>(`${system.url("order")}/orders/${orderId}`)).body,
+    cancel: (orderId: string) =>
+      call<OrderView>(`${system.url("order")}/orders/${orderId}/cancel`, { method: "POST" }),
+    payments: async (orderId: string) =>
+      (await call<{ payments: PaymentView[] }>(`${system.url("payment")}/payments?orderId=${orderId}`)).body
+        .payments,
+    emails: async (orderId: string) =>
+      (await call<{ emails: EmailView[] }>(`${system.url("email")}/emails?orderId=${orderId}`)).body.emails,
+    stock: async (sku: string) => (await call<StockLevel>(`${system.url("inventory")}/stock/${sku}`)).body,
+    reservations: async (orderId: string) =>
+      (
+        await call<{ items: { status: string; lines: { sku: string; quantity: number }[] }[] }>(
+          `${system.url("inventory")}/reservations?orderId=${orderId}`,
+        )
+      ).body.items,
+    /** Mails MailDev received for `recipient`. */
+    async mailsTo(mailApiUrl: string, recipient: string) {
+      const { body } = await call<
+        { to: { address: string }[]; subject: string; messageId?: string; headers: Record<string, string> }[]
+      >(`${mailApiUrl}/email`);
+      return body.filter((mail) => mail.to.some((to) => to.address === recipient));
+    },
+    setOnHand: (sku: string, onHand: number) =>
+      call<StockLevel>(`${system.url("inventory")}/stock/${sku}`, {
+        method: "PUT",
+        headers: { "content-type": "application/json", authorization: `Bearer ${INVENTORY_ADMIN_TOKEN}` },
+        body: JSON.stringify({ onHand }),
+      }),
+    timeline: (orderId: string) =>
+      call<{ facts: { type: string; producer: string }[] }>(
+        `${system.url("analytics")}/analytics/orders/${orderId}/timeline`,
+      ),
+    /** Waits until the order is CONFIRMED or CANCELLED and returns it. */
+    async settled(orderId: string, timeoutMs = 60_000): Promise<OrderView> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const order = await client.order(orderId).catch(() => undefined);
+        if (order && (TERMINAL as readonly string[]).includes(order.status)) return order;
+        if (Date.now() > deadline) throw new Error(`order ${orderId} is still ${order?.status ?? "unknown"}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    /** Puts plenty of every used SKU on the shelf, so repeated runs on one database never run dry. */
+    async restock(skus: readonly string[], available = 100_000): Promise<void> {
+      for (const sku of skus) {
+        const level = await client.stock(sku);
+        const { status } = await client.setOnHand(sku, level.reserved + available);
+        if (status !== 200) throw new Error(`restocking ${sku} answered ${status}`);
+      }
+    },
+  };
+  return client;
+}
+
+export type Client = ReturnType<typeof createClient>;
+
+/** Polls `probe` until it returns something other than undefined. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
