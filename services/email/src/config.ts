@@ -15,12 +15,10 @@ export const configSpec = {
   EMAIL_FROM: env.string({
     description: "the From of every mail; its domain also names the Message-IDs",
     pattern: MAILBOX,
-    default: "Herald <orders@herald.local>",
   }),
   EMAIL_OPS_ADDRESS: env.string({
     description: "where the sales digest goes",
     pattern: ADDRESS,
-    default: "ops@herald.local",
   }),
   EMAIL_MAX_ATTEMPTS: env.integer({
     description: "SMTP attempts per mail before it is given up (EmailFailed)",
