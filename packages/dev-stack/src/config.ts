@@ -17,6 +17,8 @@ export interface StackPorts {
   readonly postgres: number;
   readonly smtp: number;
   readonly mailWeb: number;
+  /** Added to every service's HTTP port and relay metrics port (3001 → 3001 + offset). */
+  readonly serviceOffset: number;
 }
 
 export const PORTS: StackPorts = {
@@ -26,6 +28,7 @@ export const PORTS: StackPorts = {
   postgres: 5432,
   smtp: 1025,
   mailWeb: 1080,
+  serviceOffset: 0,
 };
 
 /**
@@ -80,6 +83,8 @@ export function privateStackOptions(
     postgres: basePort + 3,
     smtp: basePort + 4,
     mailWeb: basePort + 5,
+    // Services at basePort + 10 … + 14, their relays' metrics at basePort + 110 … + 114.
+    serviceOffset: basePort + 10 - 3001,
   };
   return {
     ...defaultStackOptions(env),

@@ -37,8 +37,8 @@ export function developmentDefaults(dir: string): Record<string, string> {
   return defaults;
 }
 
-/** Every service folder that declares how to run it, in the catalog's order. */
-export function discoverServices(root: string = repoRoot): ServiceDescriptor[] {
+/** Every service folder that declares how to run it, in the catalog's order, ports shifted by `portOffset`. */
+export function discoverServices(root: string = repoRoot, portOffset = 0): ServiceDescriptor[] {
   const servicesDir = join(root, "services");
   let folders: string[];
   try {
@@ -56,7 +56,12 @@ export function discoverServices(root: string = repoRoot): ServiceDescriptor[] {
     }
     const herald = manifest.herald;
     if (!herald || !SERVICE_NAMES.includes(herald.service)) continue;
-    found.push({ ...herald, dir: join(servicesDir, folder) });
+    found.push({
+      ...herald,
+      dir: join(servicesDir, folder),
+      port: herald.port + portOffset,
+      ...(herald.relayMetricsPort ? { relayMetricsPort: herald.relayMetricsPort + portOffset } : {}),
+    });
   }
   return found.sort((a, b) => SERVICE_NAMES.indexOf(a.service) - SERVICE_NAMES.indexOf(b.service));
 }

@@ -24,6 +24,10 @@ export interface Stack {
   down(only?: readonly string[]): Promise<string[]>;
   status(): Promise<ComponentStatus[]>;
   readonly infra: Infra;
+  /** The stack's components by name (e.g. `kafka`, `order`, `order-relay`), to stop, kill or restart one. */
+  component(name: string): Component;
+  /** `http://host:port` of a service this stack runs. */
+  serviceUrl(service: ServiceName): string;
 }
 
 export interface StackScope {
@@ -56,7 +60,7 @@ export function createStack(options: StackOptions, scope: StackScope = { service
     mailSinkComponent(options),
   ];
   const { services, relays } = scope.services
-    ? serviceComponents(options, infra, discoverServices())
+    ? serviceComponents(options, infra, discoverServices(undefined, options.ports.serviceOffset))
     : { services: [], relays: [] };
   const components = [...infrastructure, ...services, ...relays];
   return {
@@ -91,5 +95,17 @@ export function createStack(options: StackOptions, scope: StackScope = { service
       return stopped;
     },
     status: () => Promise.all(components.map((component) => component.status())),
+    component(name) {
+      const found = components.find((component) => component.name === name);
+      if (!found) throw new Error(`this stack has no component "${name}"`);
+      return found;
+    },
+    serviceUrl(service) {
+      const descriptor = discoverServices(undefined, options.ports.serviceOffset).find(
+        (d) => d.service === service,
+      );
+      if (!descriptor) throw new Error(`no service "${service}" is declared under services/`);
+      return `http://${options.host}:${descriptor.port}`;
+    },
   };
 }
