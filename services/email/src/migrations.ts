@@ -45,4 +45,11 @@ export const emailMigrations: readonly Migration[] = [
       CREATE INDEX emails_due ON emails (next_attempt_at) WHERE status = 'PENDING';
       CREATE INDEX emails_by_order ON emails (order_id, created_at) WHERE order_id IS NOT NULL;`,
   },
+  {
+    id: "email-003-one-mail-per-event",
+    sql: `
+      -- The Message-ID's domain comes from configuration; should it change, a replayed event would
+      -- compose a different Message-ID. One mail per (event, template) holds regardless.
+      CREATE UNIQUE INDEX emails_once_per_event ON emails (source_event_id, template);`,
+  },
 ];

@@ -1,4 +1,4 @@
-import { createMetadata, type DomainEvent } from "@herald/events";
+import { createMetadata, type EventOf } from "@herald/events";
 import { enqueue } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
@@ -126,7 +126,7 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     // the same Message-ID: at least once, never under a second identity.
     const marked = await withTransaction(pool, async (tx) => {
       if (!(await markSent(tx, mail.messageId))) return false;
-      await enqueue(tx, emailEvent("EmailSent", mail, { messageId: mail.messageId }));
+      await enqueue(tx, sentEvent(mail));
       return true;
     });
     if (marked) {
@@ -147,7 +147,7 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     }
     const marked = await withTransaction(pool, async (tx) => {
       if (!(await markFailed(tx, mail.messageId, reason))) return false;
-      await enqueue(tx, emailEvent("EmailFailed", mail, { error: reason }));
+      await enqueue(tx, failedEvent(mail, reason));
       return true;
     });
     if (marked) {
@@ -156,22 +156,22 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     }
   }
 
-  function emailEvent<T extends "EmailSent" | "EmailFailed">(
-    type: T,
-    mail: ClaimedMail,
-    extra: T extends "EmailSent" ? { messageId: string } : { error: string },
-  ): DomainEvent {
+  function outcome(mail: ClaimedMail) {
     return {
-      type,
-      data: {
-        metadata: createMetadata({ producer: "email", cause: mail.cause, now: now() }),
-        orderId: mail.orderId,
-        periodId: mail.periodId,
-        template: mail.template,
-        recipient: mail.recipient,
-        ...extra,
-      },
-    } as DomainEvent;
+      metadata: createMetadata({ producer: "email", cause: mail.cause, now: now() }),
+      orderId: mail.orderId,
+      periodId: mail.periodId,
+      template: mail.template,
+      recipient: mail.recipient,
+    };
+  }
+
+  function sentEvent(mail: ClaimedMail): EventOf<"EmailSent"> {
+    return { type: "EmailSent", data: { ...outcome(mail), messageId: mail.messageId } };
+  }
+
+  function failedEvent(mail: ClaimedMail, error: string): EventOf<"EmailFailed"> {
+    return { type: "EmailFailed", data: { ...outcome(mail), error } };
   }
 
   async function sendDue(): Promise<number> {

@@ -55,15 +55,15 @@ export async function findFacts(db: Db, orderId: string): Promise<OrderFacts | u
 }
 
 /**
- * Records a mail as PENDING, before anything is sent. Returns false when a mail with its
- * Message-ID exists already: the event was seen before (a replay past the inbox), nothing is added.
+ * Records a mail as PENDING, before anything is sent. Returns false when the event's mail of that
+ * template (or its Message-ID) exists already: a replay past the inbox adds nothing.
  */
 export async function recordMail(tx: pg.ClientBase, draft: MailDraft): Promise<boolean> {
   const { rowCount } = await tx.query(
     `INSERT INTO emails (message_id, template, recipient, order_id, period_id, source_event_id, cause,
                          subject, html_body, text_body)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (message_id) DO NOTHING`,
+     ON CONFLICT DO NOTHING`,
     [
       draft.messageId,
       draft.template,
