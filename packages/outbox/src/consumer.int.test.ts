@@ -1,5 +1,5 @@
 import { uniqueName } from "@herald/dev-stack/testing";
-import { createMetadata, type DomainEvent, type EventOf } from "@herald/events";
+import { createEventSerde, createMetadata, type DomainEvent, type EventOf } from "@herald/events";
 import type { IHeaders, Producer } from "kafkajs";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -389,6 +389,34 @@ describe("the consumer", { timeout: 90_000 }, () => {
     expect(created.health().blocked).toBeUndefined();
     expect(await metrics.metrics()).toMatch(/herald_consumer_blocked_partitions\{[^}]*\} 0/);
     expect(await count("effects")).toBe(1);
+  });
+
+  it("retries a handler's unreachable registry without limit instead of dead-lettering", async () => {
+    const { topic } = await setUp();
+    const [sent] = await events(1, 1);
+    await send(topic, [{ key: sent!.event.data.orderId, value: sent!.value }]);
+    const unreachable = createEventSerde({ registryUrl: "http://127.0.0.1:9/apis/ccompat/v7" });
+    const outcomes: ConsumeReport[] = [];
+    await consumer({
+      groupId: uniqueName("group"),
+      topics: [topic],
+      maxAttempts: 2,
+      retryBudgetMs: 0,
+      retry: { initialMs: 10, maxMs: 20 },
+      hooks: { outcome: (report) => void outcomes.push(report) },
+      async handle(event, tx) {
+        // A handler that needs the registry (e.g. to encode a payload for a third party).
+        const serde = outcomes.length < 4 ? unreachable : topics!.serde;
+        await serde.encode(event);
+        await recordEffect(event, tx);
+      },
+    }).start();
+    await waitFor("the final outcome", () => outcomes.some((o) => o.outcome !== "retried"));
+
+    expect(outcomes.map((o) => [o.outcome, o.error?.code])).toEqual([
+      ...Array.from({ length: 4 }, () => ["retried", "OUTBOX_REGISTRY_UNAVAILABLE"]),
+      ["processed", undefined],
+    ]);
   });
 
   it("gives a failing message a retry budget in time, not a few quick attempts", async () => {
