@@ -1,1 +1,10 @@
-export {};
+export { type AnalyticsConfig, configSpec, loadAnalyticsConfig } from "./config.js";
+export { ANALYTICS_ERROR_STATUS, AnalyticsError, type AnalyticsErrorCode } from "./errors.js";
+export { analyticsMigrations } from "./migrations.js";
+export { createPeriodPublisher, readPeriodFigures } from "./periods/publisher.js";
+export { createProjectionHandler } from "./projection/handler.js";
+export { applyEvents } from "./projection/store.js";
+export type { Summary, TimelineEntry, TimeSeries } from "./read-models/queries.js";
+export { type RebuildResult, startRebuild } from "./rebuild/rebuild.js";
+export { ANALYTICS_TOPICS, registerAnalyticsRoutes } from "./routes.js";
+export { analyticsService } from "./service.js";

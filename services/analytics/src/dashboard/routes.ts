@@ -1,0 +1,53 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import type { FastifyInstance } from "fastify";
+
+/** The dashboard's files: plain HTML, CSS and JS from `public/`, and uPlot as npm ships it. */
+const PUBLIC_DIR = new URL("../../public/", import.meta.url);
+
+const ASSETS: readonly { route: string; file: URL | string; type: string }[] = [
+  { route: "/", file: new URL("index.html", PUBLIC_DIR), type: "text/html; charset=utf-8" },
+  {
+    route: "/dashboard/dashboard.css",
+    file: new URL("dashboard.css", PUBLIC_DIR),
+    type: "text/css; charset=utf-8",
+  },
+  {
+    route: "/dashboard/dashboard.js",
+    file: new URL("dashboard.js", PUBLIC_DIR),
+    type: "text/javascript; charset=utf-8",
+  },
+  {
+    route: "/dashboard/timeline.js",
+    file: new URL("timeline.js", PUBLIC_DIR),
+    type: "text/javascript; charset=utf-8",
+  },
+  {
+    route: "/vendor/uplot/uPlot.iife.min.js",
+    file: uplotFile("uPlot.iife.min.js"),
+    type: "text/javascript; charset=utf-8",
+  },
+  { route: "/vendor/uplot/uPlot.min.css", file: uplotFile("uPlot.min.css"), type: "text/css; charset=utf-8" },
+];
+
+function uplotFile(name: string): string {
+  return createRequire(import.meta.url).resolve(`uplot/dist/${name}`);
+}
+
+/** Serves the dashboard at `/`; the files are read once, at registration. */
+export async function registerDashboardRoutes(app: FastifyInstance): Promise<void> {
+  for (const asset of ASSETS) {
+    const body = await readFile(asset.file);
+    app.get(asset.route, { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .header("content-type", asset.type)
+        .header("cache-control", "no-cache")
+        .header("x-content-type-options", "nosniff")
+        .header(
+          "content-security-policy",
+          "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'",
+        )
+        .send(body),
+    );
+  }
+}

@@ -1,0 +1,31 @@
+export type AnalyticsErrorCode =
+  | "ANALYTICS_INVALID"
+  | "ANALYTICS_ORDER_NOT_FOUND"
+  | "ANALYTICS_UNAUTHORIZED"
+  | "ANALYTICS_REBUILD_DISABLED"
+  | "ANALYTICS_REBUILD_RUNNING"
+  | "ANALYTICS_REBUILD_FAILED";
+
+/** Everything the Analytics service refuses or fails at; `retryable` says whether trying again can help. */
+export class AnalyticsError extends Error {
+  override readonly name = "AnalyticsError";
+  constructor(
+    readonly code: AnalyticsErrorCode,
+    message: string,
+    readonly retryable = false,
+    readonly details?: { path: string; message: string }[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** How the HTTP error handler answers each code. */
+export const ANALYTICS_ERROR_STATUS: Readonly<Record<AnalyticsErrorCode, number>> = {
+  ANALYTICS_INVALID: 400,
+  ANALYTICS_ORDER_NOT_FOUND: 404,
+  ANALYTICS_UNAUTHORIZED: 401,
+  ANALYTICS_REBUILD_DISABLED: 403,
+  ANALYTICS_REBUILD_RUNNING: 409,
+  ANALYTICS_REBUILD_FAILED: 500,
+};

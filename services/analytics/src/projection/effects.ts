@@ -1,0 +1,273 @@
+import type { DomainEvent, Money } from "@herald/events";
+
+/** The stages an order passes; the first four are the conversion funnel. */
+export type Stage = "placed" | "reserved" | "paid" | "confirmed" | "cancelled";
+export const FUNNEL_STAGES = ["placed", "reserved", "paid", "confirmed"] as const;
+export type FunnelStage = (typeof FUNNEL_STAGES)[number];
+
+/** Running totals kept per generation; `key` splits a figure (by currency, by reason), '' when it does not. */
+export type FigureName =
+  | "facts"
+  | "orders.placed"
+  | "orders.confirmed"
+  | "orders.cancelled"
+  | "orders.cancelled_by_reason"
+  | "revenue.gross"
+  | "revenue.refunded"
+  | "payments.processed"
+  | "payments.failed"
+  | "payments.failed_by_reason"
+  | "payments.refunded"
+  | "inventory.reserved"
+  | "inventory.reservation_failed"
+  | "inventory.released"
+  | "emails.sent"
+  | "emails.failed"
+  | "periods.summarized"
+  | `funnel.${FunnelStage}`;
+
+/** What the timeline shows of one event. */
+export interface Fact {
+  readonly eventId: string;
+  readonly type: DomainEvent["type"];
+  /** Null for facts about no single order (period summaries, digest mails). */
+  readonly orderId: string | null;
+  readonly producer: string;
+  readonly occurredAt: number;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly detail: string;
+}
+
+export interface FigureDelta {
+  readonly name: FigureName;
+  readonly key: string;
+  readonly delta: number;
+}
+
+/** Units and revenue of one product sold in a confirmed order. */
+export interface SkuDelta {
+  readonly sku: string;
+  readonly currency: string;
+  readonly units: number;
+  readonly revenueMinor: number;
+}
+
+/**
+ * What one event adds to the read models, the first time it is seen. Every effect is a sum or a
+ * set-once stage, so the figures do not depend on the order the events arrive in.
+ */
+export interface Effects {
+  readonly fact: Fact;
+  /** Added to the running totals. */
+  readonly figures: readonly FigureDelta[];
+  /** Added to the minute of the fact's `occurredAt`. */
+  readonly perMinute: readonly FigureDelta[];
+  readonly skus: readonly SkuDelta[];
+  /** The order stage the fact marks, if any. */
+  readonly stage?: { readonly stage: Stage; readonly reason: string | null };
+}
+
+const one = (name: FigureName, key = ""): FigureDelta => ({ name, key, delta: 1 });
+const money = (name: FigureName, amount: Money): FigureDelta => ({
+  name,
+  key: amount.currency,
+  delta: amount.amountMinor,
+});
+
+/** The effects of `event` on the read models; pure. */
+export function effectsOf(event: DomainEvent): Effects {
+  const { metadata } = event.data;
+  const fact = (orderId: string | null, detail: string): Fact => ({
+    eventId: metadata.eventId,
+    type: event.type,
+    orderId,
+    producer: metadata.producer,
+    occurredAt: metadata.occurredAt,
+    correlationId: metadata.correlationId,
+    causationId: metadata.causationId,
+    detail,
+  });
+  const total = one("facts");
+
+  switch (event.type) {
+    case "OrderPlaced": {
+      const { data } = event;
+      const units = data.lines.reduce((sum, line) => sum + line.quantity, 0);
+      return {
+        fact: fact(
+          data.orderId,
+          `${plural(units, "unit")} of ${plural(data.lines.length, "product")}, ${formatMoney(data.total)}`,
+        ),
+        figures: [total, one("orders.placed")],
+        perMinute: [one("orders.placed")],
+        skus: [],
+        stage: { stage: "placed", reason: null },
+      };
+    }
+    case "OrderConfirmed": {
+      const { data } = event;
+      return {
+        fact: fact(data.orderId, `confirmed, ${formatMoney(data.total)}`),
+        figures: [total, one("orders.confirmed"), money("revenue.gross", data.total)],
+        perMinute: [one("orders.confirmed"), money("revenue.gross", data.total)],
+        skus: data.lines.map((line) => ({
+          sku: line.sku,
+          currency: line.unitPrice.currency,
+          units: line.quantity,
+          revenueMinor: line.quantity * line.unitPrice.amountMinor,
+        })),
+        stage: { stage: "confirmed", reason: null },
+      };
+    }
+    case "OrderCancelled": {
+      const { data } = event;
+      return {
+        fact: fact(data.orderId, data.detail ? `${data.reason}: ${data.detail}` : data.reason),
+        figures: [total, one("orders.cancelled"), one("orders.cancelled_by_reason", data.reason)],
+        perMinute: [one("orders.cancelled")],
+        skus: [],
+        stage: { stage: "cancelled", reason: data.reason },
+      };
+    }
+    case "InventoryReserved": {
+      const { data } = event;
+      const units = data.lines.reduce((sum, line) => sum + line.quantity, 0);
+      return {
+        fact: fact(data.orderId, `reserved ${plural(units, "unit")}`),
+        figures: [total, one("inventory.reserved")],
+        perMinute: [],
+        skus: [],
+        stage: { stage: "reserved", reason: null },
+      };
+    }
+    case "InventoryReservationFailed": {
+      const { data } = event;
+      const short = data.unavailableSkus
+        .map((item) => `${item.sku} (${item.requested} wanted, ${item.available} available)`)
+        .join(", ");
+      return {
+        fact: fact(data.orderId, `short: ${short}`),
+        figures: [total, one("inventory.reservation_failed")],
+        perMinute: [],
+        skus: [],
+      };
+    }
+    case "InventoryReleased": {
+      const { data } = event;
+      const units = data.lines.reduce((sum, line) => sum + line.quantity, 0);
+      return {
+        fact: fact(data.orderId, `released ${plural(units, "unit")}`),
+        figures: [total, one("inventory.released")],
+        perMinute: [],
+        skus: [],
+      };
+    }
+    case "PaymentProcessed": {
+      const { data } = event;
+      return {
+        fact: fact(data.orderId, `charged ${formatMoney(data.amount)}`),
+        figures: [total, one("payments.processed")],
+        perMinute: [],
+        skus: [],
+        stage: { stage: "paid", reason: null },
+      };
+    }
+    case "PaymentFailed": {
+      const { data } = event;
+      return {
+        fact: fact(data.orderId, data.detail ? `${data.reason}: ${data.detail}` : data.reason),
+        figures: [total, one("payments.failed"), one("payments.failed_by_reason", data.reason)],
+        perMinute: [],
+        skus: [],
+      };
+    }
+    case "PaymentRefunded": {
+      const { data } = event;
+      return {
+        fact: fact(data.orderId, `refunded ${formatMoney(data.amount)}`),
+        figures: [total, one("payments.refunded"), money("revenue.refunded", data.amount)],
+        perMinute: [money("revenue.refunded", data.amount)],
+        skus: [],
+      };
+    }
+    case "EmailSent": {
+      const { data } = event;
+      return {
+        fact: fact(data.orderId, `${data.template} mail sent`),
+        figures: [total, one("emails.sent")],
+        perMinute: [],
+        skus: [],
+      };
+    }
+    case "EmailFailed": {
+      const { data } = event;
+      return {
+        fact: fact(data.orderId, `${data.template} mail failed: ${data.error}`),
+        figures: [total, one("emails.failed")],
+        perMinute: [],
+        skus: [],
+      };
+    }
+    case "SalesPeriodSummarized": {
+      const { data } = event;
+      return {
+        fact: fact(
+          null,
+          `${data.periodId}: ${data.orderCount} placed, ${data.confirmedCount} confirmed, ${data.cancelledCount} cancelled`,
+        ),
+        figures: [total, one("periods.summarized")],
+        perMinute: [],
+        skus: [],
+      };
+    }
+  }
+}
+
+/** The funnel figure an order reaching `stage` for the first time adds, if the stage is in the funnel. */
+export function funnelDelta(stage: Stage): FigureDelta | undefined {
+  return (FUNNEL_STAGES as readonly string[]).includes(stage)
+    ? one(`funnel.${stage as FunnelStage}`)
+    : undefined;
+}
+
+/**
+ * Sums deltas with the same name and key (one upsert may touch a row only once), sorted so that
+ * concurrent writers lock the rows in one order.
+ */
+export function mergeDeltas(deltas: readonly FigureDelta[]): FigureDelta[] {
+  const merged = new Map<string, FigureDelta>();
+  for (const delta of deltas) {
+    const key = `${delta.name}\u0000${delta.key}`;
+    const seen = merged.get(key);
+    merged.set(key, seen ? { ...seen, delta: seen.delta + delta.delta } : delta);
+  }
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, delta]) => delta);
+}
+
+/** The start of the UTC minute `ms` falls in. */
+export function minuteOf(ms: number): number {
+  return Math.floor(ms / 60_000) * 60_000;
+}
+
+/** "56.99 EUR": minor units in the currency's own number of decimals (JPY has none). */
+export function formatMoney(amount: Money): string {
+  const digits = currencyDigits(amount.currency);
+  const value = amount.amountMinor / 10 ** digits;
+  return `${value.toFixed(digits)} ${amount.currency}`;
+}
+
+function currencyDigits(currency: string): number {
+  try {
+    return (
+      new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ??
+      2
+    );
+  } catch {
+    return 2;
+  }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}

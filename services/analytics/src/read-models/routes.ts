@@ -1,0 +1,164 @@
+import type { ServerResponse } from "node:http";
+import type { FastifyInstance } from "fastify";
+import type pg from "pg";
+import { AnalyticsError } from "../errors.js";
+import {
+  MAX_BUCKETS,
+  readRecentOrders,
+  readSkus,
+  readSummary,
+  readTimeline,
+  readTimeSeries,
+} from "./queries.js";
+import {
+  recentOrdersSchema,
+  skusSchema,
+  streamSchema,
+  summarySchema,
+  timelineSchema,
+  timeSeriesSchema,
+} from "./schemas.js";
+import type { SummaryStream } from "./stream.js";
+
+export interface ReadModelRouteOptions {
+  readonly pool: pg.Pool;
+  readonly stream: SummaryStream;
+  readonly latencyWindowMs: number;
+}
+
+const HEARTBEAT_MS = 15_000;
+const DEFAULT_RANGE_MS = 60 * 60 * 1000;
+
+export function registerReadModelRoutes(app: FastifyInstance, options: ReadModelRouteOptions): void {
+  const { pool, stream } = options;
+
+  app.get("/analytics/summary", { schema: summarySchema }, async () =>
+    readSummary(pool, { latencyWindowMs: options.latencyWindowMs }),
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; step?: string } }>(
+    "/analytics/timeseries",
+    { schema: timeSeriesSchema },
+    async (request) => readTimeSeries(pool, parseRange(request.query, new Date())),
+  );
+
+  app.get<{ Querystring: { limit?: string } }>(
+    "/analytics/skus",
+    { schema: skusSchema },
+    async (request) => ({
+      skus: await readSkus(pool, parseLimit(request.query.limit, 20)),
+    }),
+  );
+
+  app.get<{ Querystring: { limit?: string } }>(
+    "/analytics/orders",
+    { schema: recentOrdersSchema },
+    async (request) => ({ orders: await readRecentOrders(pool, parseLimit(request.query.limit, 10)) }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/analytics/orders/:id/timeline",
+    { schema: timelineSchema },
+    async (request) => {
+      const facts = await readTimeline(pool, request.params.id);
+      if (facts.length === 0)
+        throw new AnalyticsError("ANALYTICS_ORDER_NOT_FOUND", `no facts about order ${request.params.id}`);
+      return { orderId: request.params.id, facts };
+    },
+  );
+
+  const open = new Set<ServerResponse>();
+  app.addHook("preClose", async () => {
+    for (const response of open) response.end();
+    open.clear();
+  });
+
+  app.get("/analytics/stream", { schema: streamSchema }, async (request, reply) => {
+    reply.hijack();
+    const response = reply.raw;
+    response.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+      "x-request-id": String(request.id),
+    });
+    response.write("retry: 2000\n\n");
+    open.add(response);
+    let unsubscribe: (() => void) | undefined;
+    const heartbeat = setInterval(() => response.write(": keep-alive\n\n"), HEARTBEAT_MS);
+    const close = () => {
+      clearInterval(heartbeat);
+      unsubscribe?.();
+      open.delete(response);
+    };
+    request.raw.on("close", close);
+    try {
+      unsubscribe = await stream.subscribe((summary) => {
+        response.write(`event: summary\nid: ${summary.version}\ndata: ${JSON.stringify(summary)}\n\n`);
+      });
+      if (response.destroyed || response.writableEnded) close();
+    } catch (error) {
+      request.log.warn({ err: error }, "summary stream could not start");
+      close();
+      response.end();
+    }
+  });
+}
+
+/** Parses the time-series query; every bad field is named in the 400's details. */
+export function parseRange(
+  query: { from?: string; to?: string; step?: string },
+  now: Date,
+): { from: Date; to: Date; stepMs: number } {
+  const details: { path: string; message: string }[] = [];
+  const time = (field: "from" | "to", fallback: () => Date): Date => {
+    const raw = query[field];
+    if (raw === undefined) return fallback();
+    const parsed = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(raw)
+      ? new Date(raw)
+      : new Date(Number.NaN);
+    if (Number.isNaN(parsed.getTime()))
+      details.push({
+        path: `querystring/${field}`,
+        message: "must be an ISO 8601 time with a zone, e.g. 2026-01-31T12:00:00Z",
+      });
+    return parsed;
+  };
+  const to = time("to", () => now);
+  const from = time("from", () => new Date(to.getTime() - DEFAULT_RANGE_MS));
+  let stepMs = 60_000;
+  if (query.step !== undefined) {
+    const seconds = /^\d{1,7}$/.test(query.step) ? Number(query.step) : Number.NaN;
+    if (!(seconds >= 60 && seconds % 60 === 0))
+      details.push({
+        path: "querystring/step",
+        message: "must be a whole number of seconds, a multiple of 60",
+      });
+    else stepMs = seconds * 1000;
+  }
+  if (details.length === 0 && from.getTime() >= to.getTime())
+    details.push({ path: "querystring/from", message: "must be before to" });
+  if (details.length === 0) {
+    const buckets = Math.ceil((to.getTime() - Math.floor(from.getTime() / stepMs) * stepMs) / stepMs);
+    if (buckets > MAX_BUCKETS)
+      details.push({ path: "querystring/step", message: `gives ${buckets} buckets; at most ${MAX_BUCKETS}` });
+  }
+  if (details.length > 0)
+    throw new AnalyticsError(
+      "ANALYTICS_INVALID",
+      details.map((detail) => `${detail.path} ${detail.message}`).join("; "),
+      false,
+      details,
+    );
+  return { from, to, stepMs };
+}
+
+function parseLimit(raw: string | undefined, fallback: number): number {
+  const limit = raw === undefined ? fallback : Number(raw);
+  if (limit > 100)
+    throw new AnalyticsError("ANALYTICS_INVALID", "querystring/limit must be at most 100", false, [
+      { path: "querystring/limit", message: "must be at most 100" },
+    ]);
+  return limit;
+}

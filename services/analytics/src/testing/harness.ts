@@ -1,0 +1,171 @@
+import {
+  createScratchSchema,
+  type ScratchSchema,
+  serviceEnvironment,
+  testInfra,
+  uniqueName,
+} from "@herald/dev-stack/testing";
+import { type DomainEvent, keyOf, type TopicName, topicOf } from "@herald/events";
+import { type ConsumeReport, type Consumer, createConsumer, outboxMigrations } from "@herald/outbox";
+import {
+  buildServiceApp,
+  createServiceContext,
+  runMigrations,
+  type ServiceContext,
+} from "@herald/service-kit";
+import type { FastifyInstance } from "fastify";
+import { Partitioners, type Producer } from "kafkajs";
+import { pino } from "pino";
+import type { AnalyticsConfig } from "../config.js";
+import { analyticsMigrations } from "../migrations.js";
+import type { Summary } from "../read-models/queries.js";
+import { ANALYTICS_TOPICS, registerAnalyticsRoutes } from "../routes.js";
+import { analyticsService } from "../service.js";
+
+export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+export const ADMIN_TOKEN = "test-admin-token-0123456789";
+
+/**
+ * The Analytics service on a scratch schema, consuming its own prefixed copies of every topic
+ * (created here, deleted at close), with a producer that writes events through the real serde.
+ */
+export interface AnalyticsHarness {
+  readonly context: ServiceContext<AnalyticsConfig>;
+  readonly app: FastifyInstance;
+  readonly scratch: ScratchSchema;
+  readonly topicName: (topic: TopicName) => string;
+  /** What the consumer did with each message, in order. */
+  readonly reports: ConsumeReport[];
+  /** Encodes each event with the registry serde and sends it to its (prefixed) topic, keyed as the relay keys it. */
+  produce(events: readonly DomainEvent[]): Promise<void>;
+  summary(): Promise<Summary>;
+  /** Waits until the live figures count `facts` distinct events. */
+  waitForFacts(facts: number, timeoutMs?: number): Promise<Summary>;
+  /** Waits until the consumer reported `count` messages (processed or duplicate). */
+  waitForReports(count: number, timeoutMs?: number): Promise<void>;
+  startConsumer(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createAnalyticsHarness(
+  options: { env?: Record<string, string>; startConsumer?: boolean } = {},
+): Promise<AnalyticsHarness> {
+  const scratch = await createScratchSchema(testInfra().databaseUrls.analytics, "analytics_test");
+  const prefix = uniqueName("analytics");
+  const topicName = (topic: TopicName) => `${prefix}.${topic}`;
+  const topics = ANALYTICS_TOPICS.map(topicName);
+  const groupId = uniqueName("analytics_group");
+  const context = createServiceContext(analyticsService, {
+    env: serviceEnvironment(scratch.url, {
+      DATABASE_POOL_SIZE: "6",
+      ANALYTICS_ADMIN_TOKEN: ADMIN_TOKEN,
+      ANALYTICS_STREAM_POLL_MS: "100",
+      ...options.env,
+    }),
+    logger,
+  });
+  const { pool, kafka, serde } = context;
+  const admin = kafka.admin();
+  const reports: ConsumeReport[] = [];
+  const consumer: Consumer = createConsumer({
+    kafka,
+    pool,
+    groupId,
+    topics,
+    serde,
+    handle: analyticsService.consumer!.handler(context),
+    retry: { initialMs: 50, maxMs: 500 },
+    hooks: { outcome: (report) => reports.push(report) },
+  });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  let app: FastifyInstance | undefined;
+  const close = async () => {
+    await Promise.allSettled([consumer.stop(), producer.disconnect()]);
+    await app?.close();
+    await admin.deleteTopics({ topics: [...topics, `${groupId}.dlq`] }).catch(() => {});
+    await admin.deleteGroups([groupId]).catch(() => {});
+    await admin.disconnect();
+    await pool.end();
+    await scratch.drop();
+  };
+
+  let consuming = false;
+  const startConsumer = async () => {
+    if (consuming) return;
+    consuming = true;
+    await consumer.start();
+  };
+  try {
+    await runMigrations(pool, [...outboxMigrations, ...analyticsMigrations]);
+    await serde.register();
+    await admin.connect();
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: 3 })),
+      waitForLeaders: true,
+    });
+    app = await buildServiceApp(
+      { ...analyticsService, routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName }) },
+      context,
+    );
+    await app.ready();
+    await producer.connect();
+    if (options.startConsumer !== false) await startConsumer();
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  const ready = app;
+
+  const summary = async () => (await ready.inject({ url: "/analytics/summary" })).json() as Summary;
+  return {
+    context,
+    app: ready,
+    scratch,
+    topicName,
+    reports,
+    startConsumer,
+    async produce(events) {
+      for (const event of events) {
+        await producer.send({
+          topic: topicName(topicOf(event.type)),
+          acks: -1,
+          messages: [{ key: keyOf(event), value: await serde.encode(event) }],
+        });
+      }
+    },
+    summary,
+    async waitForFacts(facts, timeoutMs = 30_000) {
+      let last: Summary | undefined;
+      await waitUntil(
+        () => `${facts} facts (last saw ${last?.facts})`,
+        timeoutMs,
+        async () => {
+          last = await summary();
+          return last.facts >= facts;
+        },
+      );
+      return last!;
+    },
+    async waitForReports(count, timeoutMs = 30_000) {
+      await waitUntil(`${count} consumer reports`, timeoutMs, () => reports.length >= count);
+    },
+    close,
+  };
+}
+
+export async function waitUntil(
+  what: string | (() => string),
+  timeoutMs: number,
+  condition: () => boolean | Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
