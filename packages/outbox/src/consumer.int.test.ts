@@ -1,6 +1,6 @@
-import { uniqueName } from "@herald/dev-stack/testing";
+import { testInfra, uniqueName } from "@herald/dev-stack/testing";
 import { createEventSerde, createMetadata, type DomainEvent, type EventOf } from "@herald/events";
-import type { IHeaders, Producer } from "kafkajs";
+import { type IHeaders, Kafka, logLevel, type Producer } from "kafkajs";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ConsumeReport, type Consumer, createConsumer } from "./consumer.js";
@@ -124,6 +124,34 @@ describe("the consumer", { timeout: 90_000 }, () => {
   const idOf = (event: DomainEvent) => event.data.metadata.eventId;
   const finalOutcome = (outcomes: readonly ConsumeReport[], event: DomainEvent) =>
     outcomes.find((o) => o.event && idOf(o.event) === idOf(event) && o.outcome !== "retried");
+
+  it("starts quietly when its topics and dead-letter topic already exist", async () => {
+    const { topic } = await setUp();
+    const errors: string[] = [];
+    const kafka = new Kafka({
+      clientId: "quiet-start",
+      brokers: [...testInfra().kafkaBrokers],
+      logLevel: logLevel.ERROR,
+      logCreator: () => (entry) => {
+        if (entry.level === logLevel.ERROR) errors.push(entry.log.message);
+      },
+    });
+    const groupId = uniqueName("quiet");
+    for (let start = 0; start < 2; start++) {
+      const quiet = createConsumer({
+        kafka,
+        pool: db!.pool,
+        serde: topics!.serde,
+        groupId,
+        topics: [topic],
+        consumerConfig: { maxWaitTimeInMs: 500 },
+        handle: async () => {},
+      });
+      await quiet.start();
+      await quiet.stop();
+    }
+    expect(errors).toEqual([]);
+  });
 
   it("changes nothing twice when the same offsets are consumed again", async () => {
     const { topic, topics } = await setUp();

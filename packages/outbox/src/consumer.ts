@@ -451,15 +451,16 @@ export function createConsumer(options: ConsumerOptions): Consumer {
         const admin: Admin = kafka.admin();
         try {
           await admin.connect();
-          // Subscribing to a topic the broker is still auto-creating fails, so create the subscribed
-          // topics and the DLQ up front; existing ones are left as they are, and where creation is
-          // not allowed the broker's own topics are used as they come.
-          await admin
-            .createTopics({
-              topics: [...options.topics, deadLetterTopic].map((topic) => ({ topic })),
-              waitForLeaders: true,
-            })
-            .catch(() => false);
+          // Subscribing to a topic the broker is still auto-creating fails, so create the missing
+          // subscribed topics and the DLQ up front. Existing ones are not asked for (the broker
+          // would answer with errors that kafkajs logs loudly); where creation is not allowed the
+          // broker's own topics are used as they come.
+          const existing = new Set(await admin.listTopics());
+          const missing = [...options.topics, deadLetterTopic].filter((topic) => !existing.has(topic));
+          if (missing.length > 0)
+            await admin
+              .createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true })
+              .catch(() => false);
         } finally {
           await admin.disconnect().catch(() => {});
         }

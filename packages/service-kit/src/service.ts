@@ -318,6 +318,9 @@ function joinInBackground<S extends ServiceConfigSpec>(
   return {
     joined,
     async readiness() {
+      const blocked = consumer.health().blocked;
+      if (state === "joined" && blocked)
+        throw new Error(`blocked since ${blocked.since.toISOString()}: ${blocked.error.message}`);
       if (state === "joined") return;
       throw new Error(
         state === "stopped" ? "stopped" : `joining group ${spec.groupId}${lastError ? `: ${lastError}` : ""}`,
