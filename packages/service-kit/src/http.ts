@@ -4,6 +4,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { SAFE_STRING_PATTERN } from "./strings.js";
 
 /** A readiness probe: resolves when the dependency is usable, throws (or times out) when not. */
 export type ReadinessCheck = () => Promise<void>;
@@ -162,6 +163,8 @@ function toErrorResponse(
         return { path: `${base}/${params.missingProperty}`, message: "is required" };
       if (typeof params.additionalProperty === "string")
         return { path: `${base}/${params.additionalProperty}`, message: "is not allowed" };
+      if (params.pattern === SAFE_STRING_PATTERN)
+        return { path: base, message: "must be text with a visible character and no control characters" };
       return { path: base, message: issue.message ?? "is invalid" };
     });
     const message = details.map((detail) => `${detail.path} ${detail.message}`).join("; ");
