@@ -198,6 +198,8 @@ describe("the inventory reactions on the real consumer runtime", () => {
     await send(sold);
     await send(unpaid);
     await send(followUp("OrderConfirmed", sold));
+    // Payment fails only after it saw InventoryReserved; the two topics are not ordered between them.
+    await waitFor("the reservation to fail the payment of", () => onKafka(unpaid.data.orderId)[0]);
     await send(followUp("PaymentFailed", unpaid));
     await waitFor("the payment failure released", () => onKafka(unpaid.data.orderId)[1]);
     await waitFor("the sale", async () => (await h.reservationStatus(sold.data.orderId)) === "SOLD");
