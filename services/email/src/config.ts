@@ -20,6 +20,10 @@ export const configSpec = {
     description: "where the sales digest goes",
     pattern: ADDRESS,
   }),
+  EMAIL_DIGEST_QUIET_PERIODS: env.oneOf(["skip", "send"], {
+    description: "whether a sales period without any order still gets a digest mail",
+    default: "skip",
+  }),
   EMAIL_MAX_ATTEMPTS: env.integer({
     description: "SMTP attempts per mail before it is given up (EmailFailed)",
     default: 6,

@@ -20,7 +20,11 @@ export const emailService = defineService({
     topics: EMAIL_TOPICS,
     handler: ({ config, logger }) =>
       createEmailReactions(
-        { opsAddress: config.EMAIL_OPS_ADDRESS, messageIdDomain: domainOf(config.EMAIL_FROM) },
+        {
+          opsAddress: config.EMAIL_OPS_ADDRESS,
+          messageIdDomain: domainOf(config.EMAIL_FROM),
+          quietPeriods: config.EMAIL_DIGEST_QUIET_PERIODS,
+        },
         logger.child({ component: "reactions" }),
       ),
   },

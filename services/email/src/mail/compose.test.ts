@@ -1,12 +1,30 @@
 import { sampleEvent } from "@herald/events/testing";
 import { describe, expect, it } from "vitest";
-import { type ComposeSettings, composeMail, factOf, type OrderFacts, refundNote } from "./compose.js";
+import {
+  type ComposeSettings,
+  composeMail as composeOrSkip,
+  factOf,
+  type MailDraft,
+  type OrderFacts,
+  refundNote,
+} from "./compose.js";
 import { messageIdFor } from "./message-id.js";
 
-const settings: ComposeSettings = { opsAddress: "ops@herald.test", messageIdDomain: "herald.test" };
+const settings: ComposeSettings = {
+  opsAddress: "ops@herald.test",
+  messageIdDomain: "herald.test",
+  quietPeriods: "skip",
+};
 const eur = (amountMinor: number) => ({ amountMinor, currency: "EUR" });
 const placed = sampleEvent("OrderPlaced");
 const orderId = placed.data.orderId;
+
+/** The mail an event must call for. */
+function composeMail(...args: Parameters<typeof composeOrSkip>): MailDraft {
+  const draft = composeOrSkip(...args);
+  if (!draft) throw new Error(`${args[0].type} called for no mail`);
+  return draft;
+}
 
 /** What the service knows after the given events, folded the way the store's upserts merge them. */
 function given(...events: Parameters<typeof factOf>[0][]): OrderFacts {
@@ -97,6 +115,22 @@ describe("the mail an event calls for", () => {
       periodId: "2025-11-23T12:00Z/PT1H",
     });
     expect(draft.content.text).toContain("Orders placed: 3");
+  });
+
+  it("when a period without any order is summarised, then no digest, unless quiet periods are sent", () => {
+    const quiet = sampleEvent("SalesPeriodSummarized", {
+      orderCount: 0,
+      confirmedCount: 0,
+      cancelledCount: 0,
+      revenue: [],
+      topSkus: [],
+    });
+    expect(composeOrSkip(quiet, undefined, settings)).toBeUndefined();
+    expect(composeMail(quiet, undefined, { ...settings, quietPeriods: "send" }).content.text).toContain(
+      "No product sold in this period.",
+    );
+    const onlyCancellations = sampleEvent("SalesPeriodSummarized", { ...quiet.data, cancelledCount: 1 });
+    expect(composeOrSkip(onlyCancellations, undefined, settings)?.template).toBe("SALES_DIGEST");
   });
 });
 

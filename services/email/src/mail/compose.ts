@@ -57,6 +57,8 @@ export interface ComposeSettings {
   readonly opsAddress: string;
   /** The right-hand side of every Message-ID. */
   readonly messageIdDomain: string;
+  /** Whether a period without orders still gets a digest (with one-minute periods, that is a mail a minute). */
+  readonly quietPeriods: "skip" | "send";
 }
 
 export type MailEvent =
@@ -95,15 +97,26 @@ export function factOf(event: DomainEvent): FactUpdate | undefined {
   }
 }
 
+/** A period in which nothing happened: no order placed, confirmed or cancelled, no revenue. */
+export function isQuietPeriod(figures: EventOf<"SalesPeriodSummarized">["data"]): boolean {
+  return (
+    figures.orderCount === 0 &&
+    figures.confirmedCount === 0 &&
+    figures.cancelledCount === 0 &&
+    figures.revenue.every((money) => money.amountMinor === 0)
+  );
+}
+
 /**
- * The mail `event` calls for, given what is known about its order (nothing for a digest). Pure:
- * the same event and facts always give the same draft, Message-ID included.
+ * The mail `event` calls for, given what is known about its order (nothing for a digest), or
+ * undefined for a quiet period's digest when those are skipped. Pure: the same event and facts
+ * always give the same draft, Message-ID included.
  */
 export function composeMail(
   event: MailEvent,
   facts: OrderFacts | undefined,
   settings: ComposeSettings,
-): MailDraft {
+): MailDraft | undefined {
   const { metadata } = event.data;
   const draft = (
     template: EmailTemplate,
@@ -138,6 +151,7 @@ export function composeMail(
         }),
       );
     case "SalesPeriodSummarized": {
+      if (settings.quietPeriods === "skip" && isQuietPeriod(event.data)) return undefined;
       const { metadata: _metadata, ...figures } = event.data;
       return draft(
         "SALES_DIGEST",

@@ -56,7 +56,7 @@ describe("the reactions", () => {
     const cancelled = sampleEvent("OrderCancelled", { orderId: randomUUID(), customerEmail: customer });
     await h.react(cancelled);
     const renamed = createEmailReactions(
-      { opsAddress: "ops@herald.test", messageIdDomain: "shop.example" },
+      { opsAddress: "ops@herald.test", messageIdDomain: "shop.example", quietPeriods: "skip" },
       logger,
     );
     await withTransaction(h.context.pool, (tx) => renamed(cancelled, tx));
@@ -66,10 +66,19 @@ describe("the reactions", () => {
     ]);
   });
 
-  it("write no mail for events that call for none", async () => {
+  it("write no mail for events that call for none, nor a digest of a quiet period", async () => {
     const before = (await h.emails()).length;
     for (const type of ["OrderPlaced", "InventoryReserved", "PaymentFailed", "EmailSent"] as const)
       await h.react(sampleEvent(type, { orderId: randomUUID() }));
+    await h.react(
+      sampleEvent("SalesPeriodSummarized", {
+        orderCount: 0,
+        confirmedCount: 0,
+        cancelledCount: 0,
+        revenue: [],
+        topSkus: [],
+      }),
+    );
     expect(await h.emails()).toHaveLength(before);
   });
 });

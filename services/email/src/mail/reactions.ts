@@ -23,6 +23,10 @@ export function createEmailReactions(settings: ComposeSettings, logger: Logger) 
     const facts =
       event.type === "SalesPeriodSummarized" ? undefined : await findFacts(tx, event.data.orderId);
     const draft = composeMail(event, facts, settings);
+    if (!draft) {
+      logger.debug({ eventId: event.data.metadata.eventId, type: event.type }, "quiet period: no digest");
+      return;
+    }
     const recorded = await recordMail(tx, draft);
     logger[recorded ? "info" : "debug"](
       {
