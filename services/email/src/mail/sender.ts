@@ -66,12 +66,14 @@ export function retryDelay(
 }
 
 /**
- * An SMTP reply 5yz is permanent (RFC 5321 §4.2.1): the same mail would be refused again. Replies
+ * An SMTP reply 5yz is permanent (RFC 5321 §4.2.1): the same mail would be refused again, and so
+ * is an envelope nodemailer refuses before talking to the server (no usable recipient). Replies
  * 4yz, timeouts and broken connections are transient.
  */
 export function isPermanentSmtpFailure(error: unknown): boolean {
-  const code = (error as { responseCode?: unknown } | null)?.responseCode;
-  return typeof code === "number" && code >= 500 && code < 600;
+  const { responseCode, code } = (error ?? {}) as { responseCode?: unknown; code?: unknown };
+  if (typeof responseCode === "number") return responseCode >= 500 && responseCode < 600;
+  return code === "EENVELOPE";
 }
 
 /**
