@@ -94,11 +94,12 @@ function renderSummary(summary) {
     "kpi-revenue-sub",
     main
       ? [
-          `${money(main.grossMinor, main.currency)} gross, ${money(main.refundedMinor, main.currency)} refunded`,
-          ...revenue.filter((r) => r !== main).map((r) => `${money(r.netMinor, r.currency)}`),
+          `${money(main.grossMinor, main.currency)} gross − ${money(main.refundedMinor, main.currency)} refunds`,
+          ...revenue.filter((r) => r !== main).map((r) => `${money(r.netMinor, r.currency)} net`),
         ].join(" · ")
       : "no confirmed orders yet",
   );
+  $("kpi-revenue-sub").classList.add("wrap");
   setText("kpi-latency", ms(latency.p50Ms));
   setText(
     "kpi-latency-sub",
@@ -111,10 +112,8 @@ function renderSummary(summary) {
     : "no facts yet";
   $("fact-count").textContent = `${number.format(summary.facts)} facts`;
 
-  const funnelEl = $("funnel");
-  funnelEl.classList.add("funnel");
   renderBars(
-    funnelEl,
+    $("funnel"),
     [
       ["placed", funnel.placed, ""],
       ["reserved", funnel.reserved, percent(funnel.reserved, funnel.placed)],
@@ -122,6 +121,16 @@ function renderSummary(summary) {
       ["confirmed", funnel.confirmed, percent(funnel.confirmed, funnel.placed)],
     ],
     { empty: "no orders yet" },
+  );
+
+  const dropouts = [
+    ["Out of stock at reservation", inventory.reservationFailed],
+    ["Payment failed", payments.failed],
+    ["Cancelled by the customer", orders.cancelledByReason.CUSTOMER_REQUEST ?? 0],
+    ["Still in flight", orders.inFlight],
+  ];
+  $("dropouts").replaceChildren(
+    ...dropouts.flatMap(([label, value]) => [html("dt", {}, label), html("dd", {}, number.format(value))]),
   );
 
   renderLatency(latency);
@@ -179,7 +188,7 @@ function renderLatency(latency) {
   );
 }
 
-const CHART_HEIGHT = { "chart-orders": 230, "chart-revenue": 172 };
+const CHART_HEIGHT = { "chart-orders": 250, "chart-revenue": 190 };
 
 function chartSize(container) {
   return { width: Math.max(200, container.clientWidth), height: CHART_HEIGHT[container.id] ?? 200 };
@@ -188,33 +197,49 @@ function chartSize(container) {
 function ordersChart(series) {
   const container = $("chart-orders");
   const x = series.buckets.map((at) => at / 1000);
-  const data = [x, series.placed, series.confirmed, series.cancelled];
+  // Outcomes stacked: the red bar (confirmed + cancelled) is drawn first, the green one over its base.
+  const settled = series.confirmed.map((confirmed, i) => confirmed + series.cancelled[i]);
+  const data = [x, settled, series.confirmed, series.placed];
   if (state.charts.orders) {
     state.charts.orders.setData(data);
     return;
   }
-  const bars = uPlot.paths.bars({ size: [0.7, 40], gap: 1 });
+  const bars = uPlot.paths.bars({ size: [0.72, 36], gap: 1 });
   state.charts.orders = new uPlot(
     {
       ...chartSize(container),
-      legend: { live: true },
+      legend: { show: false },
       cursor: { points: { size: 6 } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, Math.ceil(max * 1.15))] } },
       axes: [
-        { stroke: "#6b7385", grid: { stroke: "#eef0f4" } },
-        { stroke: "#6b7385", grid: { stroke: "#eef0f4" }, size: 40 },
+        { stroke: "#6b7385", grid: { stroke: "#eef0f4" }, ticks: { show: false } },
+        { stroke: "#6b7385", grid: { stroke: "#eef0f4" }, ticks: { show: false }, size: 36 },
       ],
       series: [
         {},
         {
-          label: "placed",
-          stroke: "#3f63d8",
-          fill: "rgba(63,99,216,0.16)",
+          label: "cancelled",
+          stroke: "#d64550",
+          fill: "#d64550cc",
+          width: 0,
           paths: bars,
           points: { show: false },
         },
-        { label: "confirmed", stroke: "#1f9d6b", width: 2, points: { size: 4 } },
-        { label: "cancelled", stroke: "#d64550", width: 2, points: { size: 4 } },
+        {
+          label: "confirmed",
+          stroke: "#1f9d6b",
+          fill: "#1f9d6bdd",
+          width: 0,
+          paths: bars,
+          points: { show: false },
+        },
+        {
+          label: "placed",
+          stroke: "#3f63d8",
+          width: 2,
+          paths: uPlot.paths.stepped({ align: 0 }),
+          points: { show: false },
+        },
       ],
     },
     data,
@@ -241,13 +266,25 @@ function revenueChart(series) {
   state.charts.revenue?.destroy();
   const palette = ["#1f9d6b", "#3f63d8", "#d98a1c", "#8a5cd1"];
   state.charts.revenueKey = key;
+  $("revenue-chips").replaceChildren(
+    ...currencies.map((currency, i) => {
+      const chip = html("span", { class: "chip" });
+      chip.append(
+        html("i", { class: "swatch", style: `--c: ${palette[i % palette.length]}` }),
+        document.createTextNode(currency),
+      );
+      return chip;
+    }),
+    html("span", { class: "hint" }, "net of refunds"),
+  );
   state.charts.revenue = new uPlot(
     {
       ...chartSize(container),
+      legend: { show: false },
       scales: { x: { time: true } },
       axes: [
-        { stroke: "#6b7385", grid: { stroke: "#eef0f4" } },
-        { stroke: "#6b7385", grid: { stroke: "#eef0f4" }, size: 50 },
+        { stroke: "#6b7385", grid: { stroke: "#eef0f4" }, ticks: { show: false } },
+        { stroke: "#6b7385", grid: { stroke: "#eef0f4" }, ticks: { show: false }, size: 44 },
       ],
       series: [
         {},
@@ -255,7 +292,8 @@ function revenueChart(series) {
           ? currencies.map((currency, i) => ({
               label: currency,
               stroke: palette[i % palette.length],
-              fill: `${palette[i % palette.length]}33`,
+              fill: `${palette[i % palette.length]}bb`,
+              width: 0,
               paths: uPlot.paths.bars({ size: [0.7, 40] }),
               points: { show: false },
               value: (_u, v) => (v === null ? "–" : `${v.toFixed(digits(currency))}`),
@@ -301,7 +339,7 @@ async function refreshRecent() {
     ...orders.map((order) => {
       const button = html("button", { type: "button", "data-order-id": order.orderId, title: order.orderId });
       button.append(
-        document.createTextNode(`${order.orderId.slice(0, 13)}…`),
+        document.createTextNode(`${order.orderId.slice(0, 10)}…`),
         html("span", { class: `st ${order.status}` }, order.status),
       );
       button.addEventListener("click", () => showOrder(order.orderId));

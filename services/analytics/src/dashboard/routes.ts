@@ -17,6 +17,7 @@ const ASSETS: readonly { route: string; file: URL | string; type: string }[] = [
     file: new URL("dashboard.js", PUBLIC_DIR),
     type: "text/javascript; charset=utf-8",
   },
+  { route: "/dashboard/favicon.svg", file: new URL("favicon.svg", PUBLIC_DIR), type: "image/svg+xml" },
   {
     route: "/dashboard/timeline.js",
     file: new URL("timeline.js", PUBLIC_DIR),

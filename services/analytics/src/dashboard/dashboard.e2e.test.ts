@@ -1,0 +1,143 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AnalyticsHarness, createAnalyticsHarness } from "../testing/harness.js";
+import { eur, line, type Outcome, type ScenarioOrder, sagaOf, usd } from "../testing/scenario.js";
+
+const CHROMIUM = process.env.HERALD_CHROMIUM ?? "/usr/bin/chromium";
+const INSTALL_HINT =
+  "install one with `sh services/analytics/scripts/install-browser.sh` (Debian's chromium)";
+const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
+const haveBrowser = existsSync(CHROMIUM);
+
+if (!haveBrowser && process.env.CI === "true")
+  throw new Error(`the dashboard's browser test needs Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
+if (!haveBrowser) console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}`);
+
+const CATALOG = [
+  line("HRL-MUG-BLUE", 2, eur(1290)),
+  line("HRL-TEE-BLACK-M", 1, eur(2490)),
+  line("HRL-HOODIE-GREY-L", 1, eur(5490)),
+  line("HRL-POSTER-A2", 1, eur(1900)),
+  line("HRL-NOTEBOOK-A5", 3, eur(990)),
+  line("HRL-STICKER-PACK", 4, eur(450)),
+];
+const OUTCOMES: Outcome[] = [
+  "confirmed",
+  "confirmed",
+  "out_of_stock",
+  "confirmed",
+  "payment_failed",
+  "confirmed",
+];
+
+/** Half an hour of trade: most orders confirm, some run out of stock or fail payment, one gets cancelled. */
+function history(now: number): ScenarioOrder[] {
+  const orders: ScenarioOrder[] = [];
+  for (let i = 0; i < 36; i++) {
+    const outcome = i === 30 ? "cancelled_after_confirm" : OUTCOMES[(i * 7) % OUTCOMES.length]!;
+    const lines = [
+      CATALOG[(i * 5) % CATALOG.length]!,
+      ...(i % 3 === 0 ? [CATALOG[(i + 1) % CATALOG.length]!] : []),
+    ];
+    const usdOrder = i % 9 === 4;
+    orders.push(
+      sagaOf({
+        outcome,
+        lines: usdOrder ? [line("HRL-MUG-BLUE", 1, usd(1500))] : lines,
+        placedAt: now - 30 * 60_000 + i * 47_000 + ((i * 7919) % 20_000),
+        step: 90 + ((i * 31) % 400),
+      }),
+    );
+  }
+  return orders;
+}
+
+describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
+  let h: AnalyticsHarness;
+  let browser: BrowserContext;
+  let page: Page;
+  let profile: string;
+  let url: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    h = await createAnalyticsHarness();
+    const past = history(Date.now());
+    await h.produce(past.flatMap((order) => order.events));
+    await h.waitForFacts(past.reduce((sum, order) => sum + order.events.length, 0));
+    await h.app.listen({ port: 0, host: "127.0.0.1" });
+    const address = h.app.server.address();
+    url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
+
+    profile = mkdtempSync(join(tmpdir(), "herald-dashboard-"));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      chromiumSandbox: false,
+      viewport: { width: 1440, height: 900 },
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    page.on("console", (message) => {
+      if (message.type() === "error") pageErrors.push(`${message.text()} (${message.location().url})`);
+    });
+    page.on("response", (response) => {
+      if (response.status() >= 400) pageErrors.push(`${response.status()} ${response.url()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await h?.close();
+  });
+
+  it("loads with the live figures, updates them over the stream without a reload, and draws one order's saga", async () => {
+    await page.goto(url);
+    await page.locator("#live-dot.live").waitFor();
+    const placedBefore = Number(await page.getByTestId("kpi-placed").textContent());
+    expect(placedBefore).toBe(36);
+    await page.locator("#chart-orders .uplot").waitFor();
+    await page.evaluate(() => {
+      (globalThis as unknown as { herald: string }).herald = "same page";
+    });
+
+    const fresh = [
+      sagaOf({ outcome: "confirmed", lines: [CATALOG[0]!, CATALOG[2]!], placedAt: Date.now(), step: 120 }),
+      sagaOf({ outcome: "out_of_stock", lines: [CATALOG[3]!], placedAt: Date.now() + 50, step: 80 }),
+    ];
+    await h.produce(fresh.flatMap((order) => order.events));
+    await expect.poll(() => page.getByTestId("kpi-placed").textContent(), { timeout: 15_000 }).toBe("38");
+    expect(await page.evaluate(() => (globalThis as unknown as { herald?: string }).herald)).toBe(
+      "same page",
+    );
+
+    const order = fresh[0]!;
+    await page.locator(`#recent button[data-order-id="${order.orderId}"]`).click();
+    const nodes = page.locator("#timeline svg g.node");
+    await expect.poll(() => nodes.count(), { timeout: 10_000 }).toBe(order.events.length);
+    const producers = await nodes.evaluateAll((all) => all.map((node) => node.getAttribute("data-producer")));
+    expect(new Set(producers)).toEqual(new Set(["order", "inventory", "payment", "email"]));
+    expect(await nodes.evaluateAll((all) => all.map((node) => node.getAttribute("data-type")))).toEqual(
+      order.events.map((event) => event.type),
+    );
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-viewport.png") });
+    expect(pageErrors).toEqual([]);
+  });
+});
