@@ -202,3 +202,19 @@ describe("after the reservation", () => {
     expect(await h.stock("MUG")).toEqual({ onHand: 10, reserved: 0 });
   });
 });
+
+describe("metrics", () => {
+  it("counts handled placements by outcome, not their redeliveries", async () => {
+    const counted = async () => {
+      const metric = await h.context.metrics.getSingleMetric("inventory_reservations_total")?.get();
+      const value = (outcome: string) => metric?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+      return { reserved: value("reserved"), failed: value("failed") };
+    };
+    const before = await counted();
+    const placed = orderPlaced(randomUUID(), [orderLine("MUG", 1)]);
+    await h.handle(placed);
+    await h.handle(withNewEventId(placed));
+    await h.handle(orderPlaced(randomUUID(), [orderLine("MUG", 11)]));
+    expect(await counted()).toEqual({ reserved: before.reserved + 1, failed: before.failed + 1 });
+  });
+});
