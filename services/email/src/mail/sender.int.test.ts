@@ -142,6 +142,16 @@ describe("the sender", () => {
     expect(smtp.accepted.map((message) => message.messageId)).toEqual([messageId]);
   });
 
+  it("never turns one recipient value into several recipients", async () => {
+    const { h, smtp } = await setUp(() => "accept");
+    const confirmed = confirmation("victim@a.test, attacker@b.test");
+    await h.react(confirmed);
+    h.startSender();
+    await settled(h, messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test"));
+    expect(smtp.received.flatMap((message) => message.recipients)).not.toContain("attacker@b.test");
+    expect(smtp.received.every((message) => message.recipients.length === 1)).toBe(true);
+  });
+
   it("sends each mail once with two senders working the same table", async () => {
     const { h, smtp } = await setUp(() => "accept");
     const events = Array.from({ length: 20 }, () => confirmation());

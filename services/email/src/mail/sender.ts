@@ -10,7 +10,7 @@ import { type ClaimedMail, claimDueMails, markFailed, markSent, scheduleRetry } 
 export interface MailTransport {
   sendMail(message: {
     from: string;
-    to: string;
+    to: { name: string; address: string };
     subject: string;
     text: string;
     html: string;
@@ -113,7 +113,9 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     try {
       await transport.sendMail({
         from: options.from,
-        to: mail.recipient,
+        // An address object is taken as one address: a recipient such as "a@x.test, b@y.test"
+        // can never become two.
+        to: { name: "", address: mail.recipient },
         subject: mail.subject,
         text: mail.text,
         html: mail.html,
