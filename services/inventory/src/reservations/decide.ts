@@ -52,7 +52,7 @@ export function decide(
 }
 
 /** Units that can still be reserved; an unknown SKU has none. */
-export function availableOf(level: StockLevel | undefined): number {
+function availableOf(level: StockLevel | undefined): number {
   return level ? level.onHand - level.reserved : 0;
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { applyStockChanges, lockStock } from "../stock/stock.js";
 import { announce, decide, stockChanges } from "./decide.js";
-import { CONSUMED_EVENT_TYPES, type ConsumedEvent, type InventoryEvent } from "./domain.js";
+import { CONSUMED_EVENT_TYPES, type ConsumedEvent, type InventoryEvent, type StockLevel } from "./domain.js";
 import { evolve } from "./evolve.js";
 import { lockReservation, saveReservation } from "./repository.js";
 
@@ -54,7 +54,7 @@ export function createInventoryReactions(deps: ReactionDependencies) {
     const before = await lockReservation(tx, orderId, {
       create: event.type === "OrderPlaced" || event.type === "OrderCancelled",
     });
-    const stock =
+    const stock: ReadonlyMap<string, StockLevel> =
       event.type === "OrderPlaced" && before.status === "NONE"
         ? await lockStock(
             tx,
