@@ -40,4 +40,5 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// Exits as soon as the work is done: idle keep-alive sockets of the registry client would hold it open.
+process.exit(await main());

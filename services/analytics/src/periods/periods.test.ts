@@ -7,15 +7,27 @@ const t = (iso: string) => Date.parse(iso);
 describe("periodsDue", () => {
   it("given nothing published yet, summarizes only the latest closed period", () => {
     expect(
-      periodsDue({ now: t("2026-12-01T13:47:10Z"), periodMs: minute, graceMs: 5_000, lastPublishedEnd: undefined }),
+      periodsDue({
+        now: t("2026-12-01T13:47:10Z"),
+        periodMs: minute,
+        graceMs: 5_000,
+        lastPublishedEnd: undefined,
+      }),
     ).toEqual([{ start: t("2026-12-01T13:46:00Z"), end: t("2026-12-01T13:47:00Z") }]);
   });
 
   it("waits out the grace after a period ends before closing it", () => {
     const due = (now: string) =>
-      periodsDue({ now: t(now), periodMs: minute, graceMs: 5_000, lastPublishedEnd: t("2026-12-01T13:46:00Z") });
+      periodsDue({
+        now: t(now),
+        periodMs: minute,
+        graceMs: 5_000,
+        lastPublishedEnd: t("2026-12-01T13:46:00Z"),
+      });
     expect(due("2026-12-01T13:47:04.999Z")).toEqual([]);
-    expect(due("2026-12-01T13:47:05Z")).toEqual([{ start: t("2026-12-01T13:46:00Z"), end: t("2026-12-01T13:47:00Z") }]);
+    expect(due("2026-12-01T13:47:05Z")).toEqual([
+      { start: t("2026-12-01T13:46:00Z"), end: t("2026-12-01T13:47:00Z") },
+    ]);
   });
 
   it("after a gap, catches up the missed periods, at most the last few", () => {

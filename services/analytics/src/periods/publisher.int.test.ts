@@ -25,15 +25,38 @@ describe("period summaries", () => {
         lines: [line("HRL-MUG-BLUE", 1, eur(1290)), line("HRL-POSTER-A2", 3, eur(1900))],
         placedAt: start + 10_000,
       }),
-      sagaOf({ outcome: "cancelled_after_confirm", lines: [line("HRL-TEE-BLACK-M", 1, usd(3000))], placedAt: start + 20_000 }),
-      sagaOf({ outcome: "out_of_stock", lines: [line("HRL-HOODIE-GREY-L", 1, eur(5490))], placedAt: start + 30_000 }),
+      sagaOf({
+        outcome: "cancelled_after_confirm",
+        lines: [line("HRL-TEE-BLACK-M", 1, usd(3000))],
+        placedAt: start + 20_000,
+      }),
+      sagaOf({
+        outcome: "out_of_stock",
+        lines: [line("HRL-HOODIE-GREY-L", 1, eur(5490))],
+        placedAt: start + 30_000,
+      }),
       // Placed in the period, confirmed after it: counted as placed here, as confirmed in the next.
       sagaOf({ outcome: "confirmed", lines: [line("HRL-NOTEBOOK-A5", 5, eur(990))], placedAt: end - 300 }),
       // Before the period.
-      sagaOf({ outcome: "confirmed", lines: [line("HRL-STICKER-PACK", 9, eur(450))], placedAt: start - 5_000 }),
+      sagaOf({
+        outcome: "confirmed",
+        lines: [line("HRL-STICKER-PACK", 9, eur(450))],
+        placedAt: start - 5_000,
+      }),
     ];
-    await withTransaction(h.context.pool, (tx) => applyEvents(tx, 1, orders.flatMap((order) => order.events)));
-    relay = createRelay({ pool: h.context.pool, kafka: h.context.kafka, serde: h.context.serde, topicName: h.topicName });
+    await withTransaction(h.context.pool, (tx) =>
+      applyEvents(
+        tx,
+        1,
+        orders.flatMap((order) => order.events),
+      ),
+    );
+    relay = createRelay({
+      pool: h.context.pool,
+      kafka: h.context.kafka,
+      serde: h.context.serde,
+      topicName: h.topicName,
+    });
     await relay.start();
   });
 
@@ -96,6 +119,8 @@ describe("period summaries", () => {
     const { rows } = await h.context.pool.query(
       "SELECT detail FROM analytics_facts WHERE event_type = 'SalesPeriodSummarized' ORDER BY occurred_at, detail",
     );
-    expect(rows.map((row) => row.detail)).toContain("2025-01-15T10:00Z/PT1M: 5 placed, 3 confirmed, 2 cancelled");
+    expect(rows.map((row) => row.detail)).toContain(
+      "2025-01-15T10:00Z/PT1M: 5 placed, 3 confirmed, 2 cancelled",
+    );
   });
 });

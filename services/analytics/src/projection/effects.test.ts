@@ -32,14 +32,20 @@ describe("effectsOf", () => {
 
   it("given an order cancelled, counts it under its reason and marks the cancelled stage with the reason", () => {
     const effects = effectsOf(sampleEvent("OrderCancelled", { reason: "PAYMENT_FAILED", detail: null }));
-    expect(effects.figures).toContainEqual({ name: "orders.cancelled_by_reason", key: "PAYMENT_FAILED", delta: 1 });
+    expect(effects.figures).toContainEqual({
+      name: "orders.cancelled_by_reason",
+      key: "PAYMENT_FAILED",
+      delta: 1,
+    });
     expect(effects.perMinute).toEqual([{ name: "orders.cancelled", key: "", delta: 1 }]);
     expect(effects.stage).toEqual({ stage: "cancelled", reason: "PAYMENT_FAILED" });
     expect(effects.fact.detail).toBe("PAYMENT_FAILED");
   });
 
   it("given a refund, subtracts nothing itself but records the refunded amount per currency, overall and per minute", () => {
-    const effects = effectsOf(sampleEvent("PaymentRefunded", { amount: { amountMinor: 1500, currency: "USD" } }));
+    const effects = effectsOf(
+      sampleEvent("PaymentRefunded", { amount: { amountMinor: 1500, currency: "USD" } }),
+    );
     expect(effects.figures).toContainEqual({ name: "revenue.refunded", key: "USD", delta: 1500 });
     expect(effects.perMinute).toEqual([{ name: "revenue.refunded", key: "USD", delta: 1500 }]);
     expect(effects.stage).toBeUndefined();

@@ -259,4 +259,26 @@ describe("read models from events arriving out of order", () => {
     await h.waitForFacts(FACTS);
     expectScenarioFigures(await figuresOf(h, orders), orders);
   });
+
+  it("projects each new event into a generation being rebuilt as well as the live one", async () => {
+    const { rows } = await h.context.pool.query<{ generation: number }>(
+      `INSERT INTO analytics_generations (generation, state)
+       SELECT max(generation) + 1, 'building' FROM analytics_generations RETURNING generation`,
+    );
+    const building = rows[0]!.generation;
+    const order = sagaOf({
+      outcome: "confirmed",
+      lines: [line("HRL-STICKER-PACK", 1, eur(450))],
+      placedAt: base,
+    });
+    await h.produce(order.events);
+    await h.waitForFacts(FACTS + order.events.length);
+    const { rows: copied } = await h.context.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM analytics_facts WHERE generation = $1 AND order_id = $2",
+      [building, order.orderId],
+    );
+    expect(copied[0]!.n).toBe(order.events.length);
+    const summary = (await h.app.inject("/analytics/summary")).json() as Summary;
+    expect(summary.generation).toBe(building - 1);
+  });
 });

@@ -61,7 +61,10 @@ describe("the read API", () => {
       logger,
     });
     other = await buildServiceApp(
-      { ...analyticsService, routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName: h.topicName }) },
+      {
+        ...analyticsService,
+        routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName: h.topicName }),
+      },
       context,
     );
     other.addHook("onClose", () => context.pool.end());
@@ -79,10 +82,18 @@ describe("the read API", () => {
   };
 
   it("streams the summary at once and after every change, from every instance", async () => {
-    const order = sagaOf({ outcome: "confirmed", lines: [line("HRL-MUG-BLUE", 1, eur(1290))], placedAt: Date.now() });
+    const order = sagaOf({
+      outcome: "confirmed",
+      lines: [line("HRL-MUG-BLUE", 1, eur(1290))],
+      placedAt: Date.now(),
+    });
     const facts = order.events.length;
     const [mine, theirs] = await Promise.all([
-      awaitSummary(`${urlOf(h.app)}/analytics/stream`, (s) => s.facts === facts, () => h.produce(order.events)),
+      awaitSummary(
+        `${urlOf(h.app)}/analytics/stream`,
+        (s) => s.facts === facts,
+        () => h.produce(order.events),
+      ),
       awaitSummary(`${urlOf(other)}/analytics/stream`, (s) => s.facts === facts),
     ]);
     expect(mine).toMatchObject({ facts, orders: { placed: 1, confirmed: 1 } });
@@ -110,8 +121,12 @@ describe("the read API", () => {
     });
     const extra = await h.app.inject("/analytics/timeseries?window=5");
     expect(extra.statusCode).toBe(400);
-    expect(extra.json()).toMatchObject({ details: [{ path: "querystring/window", message: "is not allowed" }] });
-    const good = await h.app.inject("/analytics/timeseries?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z&step=600");
+    expect(extra.json()).toMatchObject({
+      details: [{ path: "querystring/window", message: "is not allowed" }],
+    });
+    const good = await h.app.inject(
+      "/analytics/timeseries?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z&step=600",
+    );
     expect(good.statusCode).toBe(200);
     expect(good.json()).toMatchObject({ stepSeconds: 600, placed: [0, 0, 0, 0, 0, 0] });
     expect((await h.app.inject("/analytics/skus?limit=500")).statusCode).toBe(400);

@@ -25,7 +25,9 @@ describe("parseRange", () => {
   });
 
   it("takes ISO times with a zone and steps in whole minutes", () => {
-    expect(parseRange({ from: "2026-12-01T00:00:00+01:00", to: "2026-12-01T12:00Z", step: "300" }, now)).toEqual({
+    expect(
+      parseRange({ from: "2026-12-01T00:00:00+01:00", to: "2026-12-01T12:00Z", step: "300" }, now),
+    ).toEqual({
       from: new Date("2026-11-30T23:00:00Z"),
       to: new Date("2026-12-01T12:00:00Z"),
       stepMs: 300_000,
