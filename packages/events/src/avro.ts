@@ -63,3 +63,24 @@ function describe(type: avro.Type): string {
   if (t.itemsType) return `array of ${describe(t.itemsType)}`;
   return type.typeName;
 }
+
+const fingerprints = new Map<string, string>();
+
+/**
+ * A short fingerprint (SHA-256 of the Parsing Canonical Form, first 16 hex digits) of this build's
+ * schema for `type`, or undefined for a type this build does not know. The canonical form fixes the
+ * binary encoding, so two builds with the same fingerprint encode an event identically: an outbox
+ * row records its writer's, and a relay encodes it only when its own is the same.
+ */
+export function schemaFingerprintOf(type: string): string | undefined {
+  if (!Object.hasOwn(EVENT_SCHEMAS, type)) return undefined;
+  let fingerprint = fingerprints.get(type);
+  if (!fingerprint) {
+    fingerprint = avroTypeOf(type as EventType)
+      .fingerprint("sha256")
+      .toString("hex")
+      .slice(0, 16);
+    fingerprints.set(type, fingerprint);
+  }
+  return fingerprint;
+}

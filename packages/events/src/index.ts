@@ -1,4 +1,4 @@
-export { validateEvent } from "./avro.js";
+export { schemaFingerprintOf, validateEvent } from "./avro.js";
 export { EventsError, type EventsErrorCode } from "./errors.js";
 export type { DomainEvent, EventOf } from "./events.js";
 export { EVENT_SCHEMAS, type EventSchema } from "./generated/schemas.js";

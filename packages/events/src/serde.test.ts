@@ -269,3 +269,12 @@ describe("the event serde", () => {
     expect((await serde.encode(event)).readInt32BE(1)).toBeGreaterThan(0);
   });
 });
+
+describe("schemaFingerprintOf", () => {
+  it("names this build's schema of a type, and nothing for an unknown type", async () => {
+    const { schemaFingerprintOf } = await import("./avro.js");
+    expect(schemaFingerprintOf("OrderPlaced")).toMatch(/^[0-9a-f]{16}$/);
+    expect(schemaFingerprintOf("OrderPlaced")).not.toBe(schemaFingerprintOf("OrderCancelled"));
+    expect(schemaFingerprintOf("OrderTeleported")).toBeUndefined();
+  });
+});

@@ -1,4 +1,11 @@
-import { type DomainEvent, EventsError, keyOf, topicOf, validateEvent } from "@herald/events";
+import {
+  type DomainEvent,
+  EventsError,
+  keyOf,
+  schemaFingerprintOf,
+  topicOf,
+  validateEvent,
+} from "@herald/events";
 import type pg from "pg";
 import { OutboxError } from "./errors.js";
 
@@ -6,10 +13,10 @@ import { OutboxError } from "./errors.js";
 // watermark relies on every outbox id being handed out after its writer's transaction id.
 const INSERT_EVENTS = `
 WITH tx AS MATERIALIZED (SELECT pg_current_xact_id() AS tx_id)
-INSERT INTO outbox (tx_id, aggregate_key, topic, event_type, event_id, correlation_id, traceparent, payload)
-SELECT tx.tx_id, e.aggregate_key, e.topic, e.event_type, e.event_id, e.correlation_id, e.traceparent, e.payload
-FROM tx, unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::json[])
-  WITH ORDINALITY AS e(aggregate_key, topic, event_type, event_id, correlation_id, traceparent, payload, n)
+INSERT INTO outbox (tx_id, aggregate_key, topic, event_type, event_id, correlation_id, traceparent, payload, schema_fingerprint)
+SELECT tx.tx_id, e.aggregate_key, e.topic, e.event_type, e.event_id, e.correlation_id, e.traceparent, e.payload, e.fingerprint
+FROM tx, unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::json[], $8::text[])
+  WITH ORDINALITY AS e(aggregate_key, topic, event_type, event_id, correlation_id, traceparent, payload, fingerprint, n)
 ORDER BY e.n`;
 
 /**
@@ -24,7 +31,7 @@ export function enqueue(tx: pg.ClientBase, event: DomainEvent): Promise<void> {
 /** {@link enqueue} for several events, written in one statement and published in the order given. */
 export async function enqueueAll(tx: pg.ClientBase, events: readonly DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const columns: string[][] = [[], [], [], [], [], [], []];
+  const columns: string[][] = [[], [], [], [], [], [], [], []];
   for (const event of events) {
     let topic: string;
     let key: string;
@@ -45,9 +52,10 @@ export async function enqueueAll(tx: pg.ClientBase, events: readonly DomainEvent
     columns[4]!.push(metadata.correlationId);
     (columns[5] as (string | null)[]).push(metadata.traceparent);
     columns[6]!.push(JSON.stringify(event.data));
+    columns[7]!.push(schemaFingerprintOf(event.type)!);
   }
   try {
-    await tx.query({ name: "herald-outbox-enqueue", text: INSERT_EVENTS, values: columns });
+    await tx.query({ name: "herald-outbox-enqueue-v2", text: INSERT_EVENTS, values: columns });
   } catch (error) {
     const pgError = error as { code?: string; message?: string };
     if (pgError.code === "23514" && /no partition/.test(pgError.message ?? ""))

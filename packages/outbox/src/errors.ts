@@ -28,7 +28,12 @@ export type OutboxErrorCode =
   /** A consumed message's key is parked after an earlier message of it was dead-lettered; it follows that one. */
   | "OUTBOX_KEY_PARKED"
   /** The schema registry could not be reached from a consumer's handler; retrying can help. */
-  | "OUTBOX_REGISTRY_UNAVAILABLE";
+  | "OUTBOX_REGISTRY_UNAVAILABLE"
+  /**
+   * An outbox row this relay can never encode (unknown event type, a writer schema other than its
+   * own, a payload its schema refuses): its aggregate is parked until a relay can or an operator skips it.
+   */
+  | "OUTBOX_UNENCODABLE_ROW";
 
 const RETRYABLE: ReadonlySet<OutboxErrorCode> = new Set([
   "OUTBOX_NO_PARTITION",

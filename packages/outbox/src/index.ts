@@ -18,11 +18,21 @@ export {
 export { enqueue, enqueueAll } from "./enqueue.js";
 export { OutboxError, type OutboxErrorCode } from "./errors.js";
 export { HEADERS } from "./headers.js";
+export {
+  OUTBOX_ERROR_STATUS,
+  OUTBOX_POOL_SETTINGS,
+  type OutboxHealth,
+  type OutboxHealthOptions,
+  type OutboxProblem,
+  outboxHealth,
+} from "./health.js";
 export { DEFAULT_INBOX_RETENTION_MS, purgeInbox } from "./inbox.js";
 export { OUTBOX_BUCKETS, outboxMigrations } from "./migrations.js";
 export { listParkedKeys, type ParkedKey } from "./parked-keys.js";
+export { listParked, type ParkedAggregate, releaseParked } from "./parking.js";
 export {
   createRelay,
+  type ParkedRow,
   type PublishedEvent,
   type Relay,
   type RelayHooks,

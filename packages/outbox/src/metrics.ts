@@ -6,6 +6,7 @@ export interface RelayMetrics {
   readonly published: Counter<"topic">;
   readonly failures: Counter<"code">;
   readonly ownedBuckets: Gauge;
+  readonly parkedAggregates: Gauge;
 }
 
 export interface ConsumerMetrics {
@@ -83,6 +84,16 @@ export function relayMetrics(registry: Registry | undefined): RelayMetrics {
         new Gauge({
           name: "herald_outbox_relay_owned_buckets",
           help: "Outbox buckets the relays of this process currently own.",
+          registers,
+        }),
+    ),
+    parkedAggregates: shared(
+      registry,
+      "herald_outbox_parked_aggregates",
+      (registers) =>
+        new Gauge({
+          name: "herald_outbox_parked_aggregates",
+          help: "Aggregates in the buckets of this process's relays whose events wait behind a row no relay could encode (see listParked/releaseParked).",
           registers,
         }),
     ),

@@ -79,10 +79,41 @@ CREATE TABLE IF NOT EXISTS consumer_parked_keys (
 );
 `;
 
+/**
+ * Each row records its writer's schema fingerprint, so a relay never encodes it with another
+ * schema (rows from before this migration have none and are encoded with the relay's). A row that
+ * can never be encoded parks its aggregate: one open park per aggregate, kept with a copy of the row
+ * and, once released, who released it, how and why.
+ */
+const RELAY_PARKING_SQL = `
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS schema_fingerprint text;
+CREATE TABLE IF NOT EXISTS outbox_parked (
+  aggregate_key text NOT NULL,
+  outbox_id bigint NOT NULL,
+  bucket smallint NOT NULL,
+  event_id uuid NOT NULL,
+  event_type text NOT NULL,
+  topic text NOT NULL,
+  payload json NOT NULL,
+  code text NOT NULL,
+  reason text NOT NULL,
+  parked_at timestamptz NOT NULL DEFAULT now(),
+  release text CHECK (release IN ('retry', 'skip')),
+  released_by text,
+  note text,
+  released_at timestamptz,
+  resolution text CHECK (resolution IN ('published', 'skipped')),
+  resolved_at timestamptz,
+  PRIMARY KEY (aggregate_key, outbox_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS outbox_parked_open ON outbox_parked (aggregate_key) WHERE resolved_at IS NULL;
+`;
+
 /** Idempotent DDL for the outbox (and relay state), the inbox and parked keys; services run these as migrations. */
 export const outboxMigrations: readonly { id: string; sql: string }[] = Object.freeze([
   { id: "outbox-001-outbox", sql: OUTBOX_SQL },
   { id: "outbox-002-inbox", sql: INBOX_SQL },
   { id: "outbox-003-inbox-retention", sql: INBOX_RETENTION_SQL },
   { id: "outbox-004-consumer-parked-keys", sql: CONSUMER_PARKED_KEYS_SQL },
+  { id: "outbox-005-relay-parking", sql: RELAY_PARKING_SQL },
 ]);

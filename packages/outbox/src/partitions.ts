@@ -79,35 +79,44 @@ export async function resolveOutboxTables(client: pg.ClientBase): Promise<Outbox
 }
 
 /**
- * One pass of upkeep: finishes detaches a crash interrupted, creates partitions ahead of use and
- * drops published ones. Attaching and detaching concurrently take only SHARE UPDATE EXCLUSIVE on
- * the outbox, so writers never wait on this. Returns what it did.
+ * How long a maintenance step may wait for a lock before it gives up until a later pass. Creating
+ * waits only for other DDL; detaching waits for every transaction that has the outbox open while
+ * holding a lock that creation needs, so it is cut short: business transactions last milliseconds.
+ */
+const LOCK_TIMEOUT = { create: "2s", drop: "500ms" };
+
+/** SQLSTATE of a lock timeout. */
+const LOCK_NOT_AVAILABLE = "55P03";
+
+/**
+ * One pass of upkeep: creates partitions ahead of use, then finishes detaches a crash or a timeout
+ * interrupted and drops published partitions. Creation comes first and never waits on dropping:
+ * attaching takes only SHARE UPDATE EXCLUSIVE on the outbox (writers never wait) and does not
+ * conflict with readers, while `DETACH … CONCURRENTLY` waits for every transaction that has the
+ * outbox open (an idle `pg_dump` is enough); every step gives up after a lock timeout and the next
+ * pass tries again. (A DEFAULT partition would catch inserts even without a relay, but Postgres
+ * forbids detaching concurrently from a table that has one.) Returns what it did; `blocked` when
+ * dropping gave up on a lock (the caller should leave dropping alone for a while).
  */
 export async function maintainPartitions(
   client: pg.ClientBase,
   tables: OutboxTables,
-  options: { size: number; ahead: number },
-): Promise<{ created: number; dropped: number }> {
-  const { rows: pending } = await client.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-      WHERE i.inhparent = $1::oid AND i.inhdetachpending`,
-    [tables.oid],
-  );
-  for (const { name } of pending) {
-    const partition = `${pg.escapeIdentifier(tables.schema)}.${pg.escapeIdentifier(name)}`;
-    await client.query(`ALTER TABLE ${tables.outbox} DETACH PARTITION ${partition} FINALIZE`);
-    await client.query(`DROP TABLE IF EXISTS ${partition}`);
-  }
-  const { rows } = await client.query<{ name: string; bound: string }>(
-    `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+  options: { size: number; ahead: number; drop?: boolean },
+): Promise<{ created: number; dropped: number; blocked?: Error }> {
+  const { rows } = await client.query<{ name: string; bound: string; pending: boolean }>(
+    `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound, i.inhdetachpending AS pending
        FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-      WHERE i.inhparent = $1::oid AND NOT i.inhdetachpending`,
+      WHERE i.inhparent = $1::oid`,
     [tables.oid],
   );
-  const partitions = rows.flatMap((row) => parsePartitionBound(row.name, row.bound) ?? []);
+  const partitions = rows
+    .filter((row) => !row.pending)
+    .flatMap((row) => parsePartitionBound(row.name, row.bound) ?? []);
   const { rows: marks } = await client.query<{ issued: string; published: string }>(
     `SELECT (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM ${tables.sequence})::text AS issued,
-            (SELECT min(published_through) FROM ${tables.state})::text AS published`,
+            least((SELECT min(published_through) FROM ${tables.state}),
+                  (SELECT min(outbox_id) - 1 FROM ${pg.escapeIdentifier(tables.schema)}.outbox_parked
+                    WHERE resolved_at IS NULL))::text AS published`,
   );
   const plan = planPartitions({
     partitions,
@@ -116,11 +125,12 @@ export async function maintainPartitions(
     size: BigInt(options.size),
     ahead: options.ahead,
   });
+  const qualified = (name: string) => `${pg.escapeIdentifier(tables.schema)}.${pg.escapeIdentifier(name)}`;
   for (const { from, to } of plan.create) {
-    const partition = `${pg.escapeIdentifier(tables.schema)}.${pg.escapeIdentifier(`outbox_p${from}`)}`;
+    const partition = qualified(`outbox_p${from}`);
     await client.query("BEGIN");
     try {
-      await client.query("SET LOCAL lock_timeout = '5s'");
+      await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT.create}'`);
       await client.query(
         `CREATE TABLE ${partition} (LIKE ${tables.outbox} INCLUDING DEFAULTS INCLUDING GENERATED)`,
       );
@@ -133,19 +143,38 @@ export async function maintainPartitions(
       throw error;
     }
   }
-  for (const name of plan.drop) {
-    const partition = `${pg.escapeIdentifier(tables.schema)}.${pg.escapeIdentifier(name)}`;
-    await client.query(`ALTER TABLE ${tables.outbox} DETACH PARTITION ${partition} CONCURRENTLY`);
-    await client.query(`DROP TABLE IF EXISTS ${partition}`);
+  if (options.drop === false) return { created: plan.create.length, dropped: 0 };
+  let dropped = 0;
+  // DETACH … CONCURRENTLY cannot run in a transaction block, so the timeout is set for the session.
+  await client.query(`SET lock_timeout = '${LOCK_TIMEOUT.drop}'`);
+  try {
+    // Only one partition of a table may be pending detach: finish it before starting another.
+    for (const { name } of rows.filter((row) => row.pending)) {
+      await client.query(`ALTER TABLE ${tables.outbox} DETACH PARTITION ${qualified(name)} FINALIZE`);
+      await client.query(`DROP TABLE IF EXISTS ${qualified(name)}`);
+    }
+    for (const name of plan.drop) {
+      await client.query(`ALTER TABLE ${tables.outbox} DETACH PARTITION ${qualified(name)} CONCURRENTLY`);
+      await client.query(`DROP TABLE IF EXISTS ${qualified(name)}`);
+      dropped += 1;
+    }
+  } catch (error) {
+    if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+    return { created: plan.create.length, dropped, blocked: error as Error };
+  } finally {
+    await client.query("RESET lock_timeout");
   }
-  return { created: plan.create.length, dropped: plan.drop.length };
+  return { created: plan.create.length, dropped };
 }
 
-/** Rows no relay has had acknowledged yet, over all buckets. */
+/**
+ * Rows no relay has had acknowledged yet, over all buckets, estimated from the id sequence and the
+ * cursors (ids of rolled-back transactions count too), so it costs the same whatever the backlog.
+ */
 export async function countBacklog(client: pg.ClientBase, tables: OutboxTables): Promise<number> {
-  const { rows } = await client.query<{ backlog: number }>(
-    `SELECT count(*)::int AS backlog FROM ${tables.state} s
-       JOIN ${tables.outbox} o ON o.bucket = s.bucket AND o.id > s.published_through`,
+  const { rows } = await client.query<{ backlog: string }>(
+    `SELECT greatest(0, (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM ${tables.sequence})
+                        - (SELECT min(published_through) FROM ${tables.state}))::text AS backlog`,
   );
-  return rows[0]?.backlog ?? 0;
+  return Number(rows[0]?.backlog ?? "0");
 }

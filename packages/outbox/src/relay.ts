@@ -1,10 +1,18 @@
-import type { DomainEvent, EventSerde, TopicName } from "@herald/events";
+import {
+  type DomainEvent,
+  type EventSerde,
+  EventsError,
+  type EventsErrorCode,
+  schemaFingerprintOf,
+  type TopicName,
+} from "@herald/events";
 import { type IHeaders, type Kafka, type Message, Partitioners, type Producer } from "kafkajs";
 import type pg from "pg";
 import type { Registry } from "prom-client";
-import { OutboxError } from "./errors.js";
+import { OutboxError, type OutboxErrorCode } from "./errors.js";
 import { HEADERS } from "./headers.js";
 import { type RelayMetrics, relayMetrics } from "./metrics.js";
+import { keepParked, type OpenPark, openParks, park, resolvePark } from "./parking.js";
 import { countBacklog, maintainPartitions, type OutboxTables, resolveOutboxTables } from "./partitions.js";
 import { type Backoff, backoffDelay, notify, sleep } from "./retry.js";
 import { PublicationWatermark } from "./watermark.js";
@@ -35,8 +43,28 @@ export interface RelayHooks {
   error?(error: OutboxError): void;
   /** The set of buckets this relay publishes changed (after start, rebalancing, or a lost connection). */
   bucketsChanged?(buckets: readonly number[]): void;
+  /**
+   * A row can never be encoded by this relay (unknown event type, another writer schema, a payload
+   * its schema refuses): its aggregate is parked, its later rows wait, other aggregates flow. An
+   * operator lists and releases parks with `listParked` / `releaseParked`.
+   */
+  parked?(park: ParkedRow): void;
+  /** A parked aggregate flows again: its row was published after a retry, or skipped by an operator. */
+  unparked?(release: { readonly aggregateKey: string; readonly resolution: "published" | "skipped" }): void;
+  /** The id sequence came back lower than before (e.g. a failover lost its state): these buckets publish again from the start of what the outbox holds. */
+  rewound?(rewind: { readonly buckets: readonly number[]; readonly issued: string }): void;
   /** A maintenance pass changed the partitions. */
   maintained?(result: { readonly created: number; readonly dropped: number; readonly backlog: number }): void;
+}
+
+/** A row the relay parked, with why. */
+export interface ParkedRow {
+  readonly aggregateKey: string;
+  readonly outboxId: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly code: Extract<OutboxErrorCode, "OUTBOX_UNENCODABLE_ROW">;
+  readonly reason: string;
 }
 
 export interface RelayOptions {
@@ -73,19 +101,40 @@ interface Row {
   correlation_id: string;
   traceparent: string | null;
   payload: DomainEvent["data"];
+  schema_fingerprint: string | null;
   written_ms: number;
 }
+
+/** Why a row can never be encoded by this relay. */
+interface Unencodable {
+  readonly unencodable: string;
+}
+
+/** Encoding failures that trying again cannot fix; the others (the registry is down) are retried. */
+const PERMANENT_ENCODE_FAILURES: ReadonlySet<EventsErrorCode> = new Set([
+  "EVENTS_SCHEMA_VIOLATION",
+  "EVENTS_UNKNOWN_EVENT_TYPE",
+  "EVENTS_INCOMPATIBLE_SCHEMA",
+  "EVENTS_INVALID_SCHEMA",
+]);
 
 interface Session {
   readonly client: pg.PoolClient;
   readonly tables: OutboxTables;
   readonly locks: { readonly buckets: number; readonly members: number; readonly maintenance: number };
+  readonly database: number;
+  /** Settled ids as seen through this session: a reconnect (maybe to a promoted replica) starts over. */
+  readonly watermark: PublicationWatermark;
+  /** Open parks in the owned buckets, by aggregate key. */
+  parked: Map<string, OpenPark>;
   readonly buckets: readonly number[];
   /** Owned bucket → every row of it up to this id is published. */
   readonly owned: Map<number, bigint>;
   readonly onError: (error: Error) => void;
   broken?: Error;
   savedAt: number;
+  /** Cursors moved in memory since they were last saved; `published` if rows went out meanwhile. */
+  unsaved: "none" | "idle" | "published";
 }
 
 type CycleResult = "full" | "published" | "waiting" | "idle";
@@ -105,6 +154,16 @@ function sameCursors(a: ReadonlyMap<number, bigint>, b: ReadonlyMap<number, bigi
 
 /** Longest pause between polls while fences wait for transactions to finish. */
 const WAITING_POLL_MAX_MS = 4;
+
+/**
+ * How often moved cursors are saved, after publishing and over empty stretches. Each save spends a
+ * transaction id; a crash republishes at most this much (consumers dedupe), and buckets are saved
+ * before they change hands, so a handover republishes nothing.
+ */
+const SAVE_INTERVAL_MS = { published: 200, idle: 1_000 };
+
+/** After dropping partitions gave up on a lock (a transaction keeps the outbox open), it rests this many passes. */
+const DROP_RETRY_PASSES = 6;
 
 /** How long stop() lets the batch in flight finish. */
 const STOP_GRACE_MS = 10_000;
@@ -130,7 +189,6 @@ export function createRelay(options: RelayOptions): Relay {
   const topicName = options.topicName ?? ((topic: TopicName) => topic);
   const { pool, kafka, serde, hooks = {} } = options;
   const metrics: RelayMetrics = relayMetrics(options.metrics);
-  const watermark = new PublicationWatermark();
 
   let running = false;
   let stopping: AbortController = new AbortController();
@@ -139,6 +197,10 @@ export function createRelay(options: RelayOptions): Relay {
   let prefetched: PendingRead | undefined;
   let producer: Producer | undefined;
   let nextRebalanceAt = 0;
+  let dropRetryAt = 0;
+  // The highest id any session of this relay saw handed out: a lower one later means the sequence
+  // went back, even when it is first seen through a new session.
+  let highestIssued = -1n;
   // Database clock minus ours, so write times from Postgres compare with acknowledgement times here.
   let clockOffsetMs = 0;
 
@@ -156,13 +218,19 @@ export function createRelay(options: RelayOptions): Relay {
       await client.query("SET application_name = 'herald-outbox-relay'; SET synchronous_commit = off");
       const tables = await resolveOutboxTables(client);
       if (!tables) throw new Error("no outbox table on the search_path: run outboxMigrations first");
-      const { rows } = await client.query<{ buckets: number; members: number; maintenance: number }>(
+      const { rows } = await client.query<{
+        buckets: number;
+        members: number;
+        maintenance: number;
+        database: number;
+      }>(
         `SELECT hashtext($1 || ':buckets') & 2147483647 AS buckets,
                 hashtext($1 || ':members') & 2147483647 AS members,
-                hashtext($1 || ':maintenance') & 2147483647 AS maintenance`,
+                hashtext($1 || ':maintenance') & 2147483647 AS maintenance,
+                (SELECT oid::int FROM pg_database WHERE datname = current_database()) AS database`,
         [tables.outbox],
       );
-      const locks = rows[0]!;
+      const { database, ...locks } = rows[0]!;
       // Membership: live relays are counted by this lock, so each knows its fair share of buckets.
       for (;;) {
         const member = Math.floor(Math.random() * 2 ** 31);
@@ -179,10 +247,14 @@ export function createRelay(options: RelayOptions): Relay {
         client,
         tables,
         locks,
+        database,
+        watermark: new PublicationWatermark(),
+        parked: new Map(),
         buckets: buckets.map((row) => row.bucket),
         owned: new Map(),
         onError,
         savedAt: 0,
+        unsaved: "none",
       };
     } catch (error) {
       client.off("error", onError);
@@ -198,6 +270,7 @@ export function createRelay(options: RelayOptions): Relay {
     if (!current) return;
     session = undefined;
     metrics.ownedBuckets.dec(current.owned.size);
+    metrics.parkedAggregates.dec(current.parked.size);
     if (current.owned.size > 0) notify(hooks.bucketsChanged, []);
     current.client.off("error", current.onError);
     current.client.release(reason ?? true);
@@ -214,6 +287,8 @@ export function createRelay(options: RelayOptions): Relay {
     const target = Math.ceil(s.buckets.length / live);
     const before = s.owned.size;
     if (s.owned.size > target) {
+      // The next owner starts from the saved cursors.
+      await flushProgress(s);
       const surplus = [...s.owned.keys()].sort((a, b) => b - a).slice(0, s.owned.size - target);
       for (const bucket of surplus) {
         await s.client.query("SELECT pg_advisory_unlock($1::int, $2::int)", [s.locks.buckets, bucket]);
@@ -249,30 +324,52 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   async function probe(s: Session): Promise<void> {
-    const request = watermark.fenceRequest();
+    const request = s.watermark.writersRequest();
     const sentAt = Date.now();
-    const { rows } = await s.client.query<{
-      issued: string;
-      xmin: string;
-      fence: string | null;
-      now_ms: number;
-    }>(
-      // The fence is taken in the projection, after the sequence row was read: see PublicationWatermark.
+    const { rows } = await s.client.query<{ issued: string; writers: string[] | null; now_ms: number }>(
+      // The writers are read in the projection, a subquery correlated with the sequence row, so
+      // after the sequence was read: see PublicationWatermark for why that never skips a row. No
+      // transaction id is spent, and only transactions that write the outbox are waited for.
       `SELECT (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)::text AS issued,
-              pg_snapshot_xmin(pg_current_snapshot())::text AS xmin,
-              CASE WHEN $1::boolean AND (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END) > $2::bigint
-                   THEN pg_current_xact_id()::text END AS fence,
+              CASE WHEN $1::boolean
+                     OR ($2::boolean AND (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END) > $3::bigint)
+                   THEN ARRAY(SELECT DISTINCT l.virtualtransaction FROM pg_locks l
+                               WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock'
+                                 AND l.database = $4::oid AND s.last_value IS NOT NULL
+                                 AND l.relation IN (SELECT relid FROM pg_partition_tree($5::oid::regclass)))
+              END AS writers,
               extract(epoch FROM clock_timestamp()) * 1000 AS now_ms
          FROM ${s.tables.sequence} s`,
-      [request.wanted, request.after.toString()],
+      [request.waiting, request.room, request.after.toString(), s.database, s.tables.oid],
     );
     const row = rows[0]!;
     clockOffsetMs = Number(row.now_ms) - (sentAt + Date.now()) / 2;
-    watermark.observe({
-      issued: BigInt(row.issued),
-      xmin: BigInt(row.xmin),
-      fence: row.fence === null ? null : BigInt(row.fence),
+    const issued = BigInt(row.issued);
+    const observed = s.watermark.observe({
+      issued,
+      writers: row.writers === null ? null : new Set(row.writers),
     });
+    const regressed = observed === "regressed" || issued < highestIssued;
+    highestIssued = issued;
+    // A cursor past the highest id handed out proves the sequence went back too (across a restart).
+    const behind = regressed
+      ? [...s.owned.keys()]
+      : [...s.owned].filter(([, cursor]) => cursor > issued).map(([bucket]) => bucket);
+    if (behind.length > 0) await rewind(s, behind, issued);
+  }
+
+  /**
+   * Ids handed out again may lie below saved cursors; nothing says which, so the buckets publish
+   * again all the outbox still holds (consumers dedupe the republished rows).
+   */
+  async function rewind(s: Session, buckets: readonly number[], issued: bigint): Promise<void> {
+    prefetched = undefined;
+    await s.client.query(
+      `UPDATE ${s.tables.state} SET published_through = 0, updated_at = now() WHERE bucket = ANY($1::smallint[])`,
+      [buckets],
+    );
+    for (const bucket of buckets) s.owned.set(bucket, 0n);
+    notify(hooks.rewound, { buckets: [...buckets].sort((a, b) => a - b), issued: issued.toString() });
   }
 
   /**
@@ -283,7 +380,8 @@ export function createRelay(options: RelayOptions): Relay {
     const buckets = [...from.keys()];
     const { rows } = await s.client.query<Row>(
       `SELECT o.id::text AS id, o.bucket, o.topic, o.aggregate_key, o.event_type, o.event_id::text AS event_id,
-              o.correlation_id, o.traceparent, o.payload, extract(epoch FROM o.created_at) * 1000 AS written_ms
+              o.correlation_id, o.traceparent, o.payload, o.schema_fingerprint,
+              extract(epoch FROM o.created_at) * 1000 AS written_ms
          FROM unnest($1::smallint[], $2::bigint[]) AS c(bucket, after)
         CROSS JOIN LATERAL (
           SELECT * FROM ${s.tables.outbox} o
@@ -324,14 +422,159 @@ export function createRelay(options: RelayOptions): Relay {
     await current?.disconnect().catch(() => {});
   }
 
-  async function publish(rows: readonly Row[]): Promise<void> {
-    const values = await Promise.all(
-      rows.map((row) => serde.encode({ type: row.event_type, data: row.payload } as DomainEvent)),
-    ).catch((error: unknown) => {
+  /** Encodes a row with its writer's schema, or says why this relay never can. */
+  async function encodeRow(row: Row): Promise<Buffer | Unencodable> {
+    const own = schemaFingerprintOf(row.event_type);
+    if (own === undefined) return { unencodable: `event type ${row.event_type} is unknown to this relay` };
+    if (row.schema_fingerprint !== null && row.schema_fingerprint !== own)
+      return {
+        unencodable: `written with ${row.event_type} schema ${row.schema_fingerprint}; this relay has ${own}`,
+      };
+    try {
+      return await serde.encode({ type: row.event_type, data: row.payload } as DomainEvent);
+    } catch (error) {
+      if (error instanceof EventsError && PERMANENT_ENCODE_FAILURES.has(error.code))
+        return { unencodable: error.message };
       throw new OutboxError("OUTBOX_ENCODE_FAILED", `could not encode outbox rows: ${message(error)}`, {
         cause: error,
       });
+    }
+  }
+
+  async function parkRow(s: Session, row: Row, reason: string): Promise<void> {
+    const key = { id: row.id, bucket: row.bucket, aggregateKey: row.aggregate_key };
+    await park(s.client, s.tables, key, { code: "OUTBOX_UNENCODABLE_ROW", reason }).catch(
+      (error: unknown) => {
+        throw databaseError("could not park an aggregate", error);
+      },
+    );
+    setPark(s, {
+      aggregateKey: row.aggregate_key,
+      bucket: row.bucket,
+      outboxId: BigInt(row.id),
+      release: null,
     });
+    notify(hooks.parked, {
+      aggregateKey: row.aggregate_key,
+      outboxId: row.id,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      code: "OUTBOX_UNENCODABLE_ROW",
+      reason,
+    });
+  }
+
+  function setPark(s: Session, open: OpenPark): void {
+    if (!s.parked.has(open.aggregateKey)) metrics.parkedAggregates.inc();
+    s.parked.set(open.aggregateKey, open);
+  }
+
+  function dropPark(s: Session, aggregateKey: string): void {
+    if (s.parked.delete(aggregateKey)) metrics.parkedAggregates.dec();
+  }
+
+  /**
+   * Publishes `rows` (in id order) except those of parked aggregates; a row that can never be
+   * encoded parks its aggregate before anything is sent, so its later rows wait behind it.
+   */
+  async function publish(s: Session, rows: readonly Row[]): Promise<void> {
+    const encoded = await Promise.all(
+      rows.map((row) => (s.parked.has(row.aggregate_key) ? undefined : encodeRow(row))),
+    );
+    const sendable: { row: Row; value: Buffer }[] = [];
+    for (const [index, row] of rows.entries()) {
+      const value = encoded[index];
+      if (value === undefined || s.parked.has(row.aggregate_key)) continue;
+      if (Buffer.isBuffer(value)) sendable.push({ row, value });
+      else await parkRow(s, row, value.unencodable);
+    }
+    if (sendable.length > 0) await send(sendable);
+  }
+
+  /**
+   * Tries the parks of the owned buckets that an operator released, or that this session has not
+   * tried yet (after a restart or a takeover, possibly by a relay of a newer build): publishes the
+   * rows each aggregate holds back, up to its bucket's cursor (later ones flow as usual).
+   */
+  async function refreshParks(s: Session): Promise<void> {
+    const open = await openParks(s.client, s.tables, [...s.owned.keys()]);
+    const due = open.filter((p) => p.release !== null || !s.parked.has(p.aggregateKey));
+    const keys = new Set(open.map((p) => p.aggregateKey));
+    for (const key of [...s.parked.keys()]) if (!keys.has(key)) dropPark(s, key);
+    for (const p of open) setPark(s, p);
+    for (const p of due) await drain(s, p);
+  }
+
+  async function drain(s: Session, open: OpenPark): Promise<void> {
+    const cursor = s.owned.get(open.bucket);
+    if (cursor === undefined) return;
+    const skip = open.release === "skip";
+    const { rows } = await s.client
+      .query<Row>(
+        `SELECT o.id::text AS id, o.bucket, o.topic, o.aggregate_key, o.event_type, o.event_id::text AS event_id,
+                o.correlation_id, o.traceparent, o.payload, o.schema_fingerprint,
+                extract(epoch FROM o.created_at) * 1000 AS written_ms
+           FROM ${s.tables.outbox} o
+          WHERE o.bucket = $1 AND o.aggregate_key = $2 AND o.id >= $3::bigint AND o.id <= $4::bigint
+          ORDER BY o.id`,
+        [open.bucket, open.aggregateKey, open.outboxId.toString(), cursor.toString()],
+      )
+      .catch((error: unknown) => {
+        throw databaseError("could not read a parked aggregate", error);
+      });
+    const held = skip ? rows.filter((row) => BigInt(row.id) !== open.outboxId) : rows;
+    const sendable: { row: Row; value: Buffer }[] = [];
+    let stuck: { row: Row; reason: string } | undefined;
+    for (const row of held) {
+      const value = await encodeRow(row);
+      if (!Buffer.isBuffer(value)) {
+        stuck = { row, reason: value.unencodable };
+        break;
+      }
+      sendable.push({ row, value });
+    }
+    const resolution = skip ? "skipped" : "published";
+    try {
+      if (stuck && BigInt(stuck.row.id) === open.outboxId) {
+        await keepParked(s.client, s.tables, open.aggregateKey, stuck.reason);
+        setPark(s, { ...open, release: null });
+        return;
+      }
+      if (sendable.length > 0) await send(sendable);
+      const next = stuck && {
+        row: { id: stuck.row.id, bucket: stuck.row.bucket, aggregateKey: stuck.row.aggregate_key },
+        failure: { code: "OUTBOX_UNENCODABLE_ROW", reason: stuck.reason },
+      };
+      await resolvePark(s.client, s.tables, open.aggregateKey, resolution, next);
+    } catch (error) {
+      throw databaseError("could not release a parked aggregate", error);
+    }
+    dropPark(s, open.aggregateKey);
+    notify(hooks.unparked, { aggregateKey: open.aggregateKey, resolution });
+    if (stuck) parkRowNotified(s, stuck.row, stuck.reason);
+  }
+
+  /** The park row exists already (written with the release): only memory, metrics and the hook. */
+  function parkRowNotified(s: Session, row: Row, reason: string): void {
+    setPark(s, {
+      aggregateKey: row.aggregate_key,
+      bucket: row.bucket,
+      outboxId: BigInt(row.id),
+      release: null,
+    });
+    notify(hooks.parked, {
+      aggregateKey: row.aggregate_key,
+      outboxId: row.id,
+      eventId: row.event_id,
+      eventType: row.event_type,
+      code: "OUTBOX_UNENCODABLE_ROW",
+      reason,
+    });
+  }
+
+  async function send(entries: readonly { row: Row; value: Buffer }[]): Promise<void> {
+    const rows = entries.map((entry) => entry.row);
+    const values = entries.map((entry) => entry.value);
     const byTopic = new Map<string, Message[]>();
     rows.forEach((row, index) => {
       const headers: IHeaders = {
@@ -379,16 +622,23 @@ export function createRelay(options: RelayOptions): Relay {
 
   async function saveProgress(s: Session, through: bigint, published: boolean): Promise<void> {
     const behind = [...s.owned].filter(([, cursor]) => cursor < through).map(([bucket]) => bucket);
-    if (behind.length === 0) return;
     for (const bucket of behind) s.owned.set(bucket, through);
-    // Progress over empty stretches only lets old partitions go; saving it once a second is plenty.
-    if (!published && Date.now() - s.savedAt < 1_000) return;
-    const all = [...s.owned.keys()];
+    if (published) s.unsaved = "published";
+    else if (behind.length > 0 && s.unsaved === "none") s.unsaved = "idle";
+    if (s.unsaved === "none" || Date.now() - s.savedAt < SAVE_INTERVAL_MS[s.unsaved]) return;
+    await flushProgress(s);
+  }
+
+  async function flushProgress(s: Session): Promise<void> {
+    if (s.unsaved === "none") return;
+    const buckets = [...s.owned.keys()];
     await s.client.query(
-      `UPDATE ${s.tables.state} SET published_through = $2::bigint, updated_at = now()
-        WHERE bucket = ANY($1::smallint[]) AND published_through < $2::bigint`,
-      [all, through.toString()],
+      `UPDATE ${s.tables.state} t SET published_through = c.through, updated_at = now()
+         FROM unnest($1::smallint[], $2::bigint[]) AS c(bucket, through)
+        WHERE t.bucket = c.bucket AND t.published_through < c.through`,
+      [buckets, buckets.map((bucket) => s.owned.get(bucket)!.toString())],
     );
+    s.unsaved = "none";
     s.savedAt = Date.now();
   }
 
@@ -402,6 +652,7 @@ export function createRelay(options: RelayOptions): Relay {
     try {
       if (Date.now() >= nextRebalanceAt) {
         await rebalance(s);
+        await refreshParks(s);
         nextRebalanceAt = Date.now() + rebalanceIntervalMs * (0.75 + Math.random() / 2);
       }
       if (s.owned.size === 0) return "idle";
@@ -409,13 +660,18 @@ export function createRelay(options: RelayOptions): Relay {
     } catch (error) {
       throw databaseError("lost the relay session", error);
     }
-    const idle = watermark.waiting ? "waiting" : "idle";
-    const through = watermark.safeThrough;
+    const idle = s.watermark.waiting ? "waiting" : "idle";
+    const through = s.watermark.safeThrough;
     let read: PendingRead | undefined;
     if (prefetched && sameCursors(prefetched.from, s.owned)) read = prefetched;
     else read = startRead(s, s.owned, through);
     prefetched = undefined;
-    if (!read) return idle;
+    if (!read) {
+      await saveProgress(s, 0n, false).catch((error: unknown) => {
+        throw databaseError("could not save relay progress", error);
+      });
+      return idle;
+    }
     const rows = await read.rows;
     const full = rows.length === batchSize;
     // Rows come in id order across the owned buckets, so every owned bucket is done up to the last
@@ -429,7 +685,7 @@ export function createRelay(options: RelayOptions): Relay {
       );
       prefetched = startRead(s, next, through);
     }
-    if (rows.length > 0) await publish(rows);
+    if (rows.length > 0) await publish(s, rows);
     await saveProgress(s, reached, rows.length > 0).catch((error: unknown) => {
       throw databaseError("could not save relay progress", error);
     });
@@ -536,8 +792,21 @@ export function createRelay(options: RelayOptions): Relay {
         const result = await maintainPartitions(client, tables, {
           size: partitionSize,
           ahead: partitionsAhead,
+          drop: Date.now() >= dropRetryAt,
         });
-        if (result.created > 0 || result.dropped > 0) notify(hooks.maintained, { ...result, backlog });
+        if (result.blocked) {
+          dropRetryAt = Date.now() + DROP_RETRY_PASSES * maintenanceIntervalMs;
+          notify(
+            hooks.error,
+            new OutboxError(
+              "OUTBOX_MAINTENANCE_FAILED",
+              `dropping published partitions waits for a transaction that has the outbox open; trying again in ${(DROP_RETRY_PASSES * maintenanceIntervalMs) / 1000} s: ${result.blocked.message}`,
+              { cause: result.blocked },
+            ),
+          );
+        }
+        const { created, dropped } = result;
+        if (created > 0 || dropped > 0) notify(hooks.maintained, { created, dropped, backlog });
       } finally {
         await client.query("SELECT pg_advisory_unlock(hashtext($1 || ':maintenance') & 2147483647, 0)", [
           tables.outbox,
@@ -568,6 +837,9 @@ export function createRelay(options: RelayOptions): Relay {
       // marked published, so they go out again later.
       const finished = Promise.all(loops);
       await Promise.race([finished, sleep(STOP_GRACE_MS)]);
+      // In-memory cursors cover only acknowledged rows, even with a send still stuck.
+      const last = session;
+      if (last && !last.broken) await flushProgress(last).catch(() => {});
       closeSession();
       await dropProducer();
       await finished;
