@@ -9,8 +9,9 @@ import {
 import type pg from "pg";
 import { OutboxError } from "./errors.js";
 
-// The CTE takes the transaction id before the id sequence is touched: the relay's publication
-// watermark relies on every outbox id being handed out after its writer's transaction id.
+// The CTE records the writer's transaction id, and each row its writer's schema fingerprint (the
+// relay encodes a row only with that schema). The relay's watermark relies on the INSERT locking the
+// outbox before any id is drawn from the sequence, which Postgres does for every INSERT.
 const INSERT_EVENTS = `
 WITH tx AS MATERIALIZED (SELECT pg_current_xact_id() AS tx_id)
 INSERT INTO outbox (tx_id, aggregate_key, topic, event_type, event_id, correlation_id, traceparent, payload, schema_fingerprint)

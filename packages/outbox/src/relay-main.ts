@@ -15,7 +15,13 @@ function log(level: "info" | "warn" | "error", msg: string, fields: Record<strin
 
 async function main(): Promise<void> {
   const config = relayConfigFromEnvironment(process.env);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 3 });
+  // Bounded waits: a sick database fails a cycle (retried with backoff) instead of hanging it.
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: 3,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 30_000,
+  });
   // An idle pooled connection dropped by a database restart must not end the process.
   pool.on("error", (error) => log("warn", "idle database connection lost", { error: error.message }));
   const kafka = new Kafka({
@@ -37,6 +43,13 @@ async function main(): Promise<void> {
         log("warn", "relay cycle failed; retrying", { code: error.code, error: error.message }),
       bucketsChanged: (buckets) => log("info", "relay buckets changed", { buckets }),
       maintained: (result) => log("info", "outbox partitions maintained", result),
+      parked: (park) =>
+        log("error", "outbox row cannot be encoded; its aggregate is parked (npm run parked -- list)", {
+          ...park,
+        }),
+      unparked: (release) => log("info", "parked aggregate released", { ...release }),
+      rewound: (rewind) =>
+        log("warn", "outbox id sequence went back; republishing what the outbox holds", { ...rewind }),
     },
   });
   let server: Server | undefined;
