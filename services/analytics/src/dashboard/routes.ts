@@ -2,8 +2,12 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { FastifyInstance } from "fastify";
 
-/** The dashboard's files: plain HTML, CSS and JS from `public/`, and uPlot as npm ships it. */
-const PUBLIC_DIR = new URL("../../public/", import.meta.url);
+/**
+ * The dashboard's files: plain HTML, CSS and JS from `src/public/` (the build copies them to
+ * `dist/public/`, so the same relative path works from source and from the build), and uPlot as
+ * npm ships it.
+ */
+const PUBLIC_DIR = new URL("../public/", import.meta.url);
 
 const ASSETS: readonly { route: string; file: URL | string; type: string }[] = [
   { route: "/", file: new URL("index.html", PUBLIC_DIR), type: "text/html; charset=utf-8" },
@@ -35,11 +39,14 @@ function uplotFile(name: string): string {
   return createRequire(import.meta.url).resolve(`uplot/dist/${name}`);
 }
 
+/** Files, kept out of the OpenAPI document (`hide` is read by @fastify/swagger). */
+const STATIC_FILE = { hide: true, response: { 200: { type: "string" } } } as const;
+
 /** Serves the dashboard at `/`; the files are read once, at registration. */
 export async function registerDashboardRoutes(app: FastifyInstance): Promise<void> {
   for (const asset of ASSETS) {
     const body = await readFile(asset.file);
-    app.get(asset.route, { schema: { hide: true } }, async (_request, reply) =>
+    app.get(asset.route, { schema: STATIC_FILE }, async (_request, reply) =>
       reply
         .header("content-type", asset.type)
         .header("cache-control", "no-cache")

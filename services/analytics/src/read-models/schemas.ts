@@ -199,4 +199,11 @@ export const streamSchema = {
   tags,
   summary: "Server-sent events: `summary` with the /analytics/summary body, at once and after every change",
   produces: ["text/event-stream"],
+  response: {
+    200: {
+      type: "string",
+      description:
+        "`event: summary` blocks whose `data` is the /analytics/summary body; `: keep-alive` comments",
+    },
+  },
 } as const;
