@@ -78,7 +78,7 @@ function renderBars(container, rows, { color, empty = "nothing yet" } = {}) {
 function renderSummary(summary) {
   const { orders, funnel, revenue, latency, payments, inventory, emails, periods } = summary;
   setText("kpi-placed", number.format(orders.placed));
-  setText("kpi-placed-sub", `${number.format(summary.facts)} facts from every service`);
+  setText("kpi-placed-sub", `${number.format(summary.facts)} facts seen`);
   setText("kpi-confirmed", number.format(orders.confirmed));
   setText("kpi-confirmed-sub", `${percent(orders.confirmed, orders.placed)} of placed`);
   setText("kpi-cancelled", number.format(orders.cancelled));
