@@ -26,7 +26,7 @@ async function build(readiness: Record<string, () => Promise<void>> = {}): Promi
     metrics: new Registry(),
     readiness,
     readinessTimeoutMs: 100,
-    errorStatus: { SHOP_NOT_FOUND: 404, SHOP_BROKEN: 500 },
+    errorStatus: { SHOP_NOT_FOUND: 404, SHOP_BROKEN: 500, SHOP_CLOSED: 503 },
     bodyLimit: 256,
   });
   app.post(
@@ -46,6 +46,9 @@ async function build(readiness: Record<string, () => Promise<void>> = {}): Promi
   );
   app.get("/missing", async () => {
     throw new ShopError("SHOP_NOT_FOUND", "no such thing");
+  });
+  app.get("/closed", async () => {
+    throw new ShopError("SHOP_CLOSED", "maintenance window on db-7");
   });
   app.get("/broken", async () => {
     throw new ShopError("SHOP_BROKEN", "password=hunter2 leaked");
@@ -143,12 +146,16 @@ describe("createHttpServer", () => {
     const missing = await server.inject("/missing");
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: "SHOP_NOT_FOUND", message: "no such thing" });
-    for (const url of ["/broken", "/crash"]) {
-      const response = await server.inject(url);
+    // A mapped code is part of the API, so it is named; its message may carry internals, so it is not.
+    for (const [url, code] of [
+      ["/broken", "SHOP_BROKEN"],
+      ["/crash", "INTERNAL"],
+    ]) {
+      const response = await server.inject(url!);
       expect(response.statusCode).toBe(500);
       expect(response.json()).toEqual({
         statusCode: 500,
-        code: "INTERNAL",
+        code,
         message: "internal error",
         requestId: response.headers["x-request-id"],
       });
@@ -158,6 +165,16 @@ describe("createHttpServer", () => {
       statusCode: 404,
       code: "ROUTE_NOT_FOUND",
       message: "no route GET /nowhere",
+    });
+  });
+
+  it("answers a mapped 503 with its code and Retry-After, so a client knows what is wrong and when to retry", async () => {
+    const response = await (await build()).inject("/closed");
+    expect(response.statusCode).toBe(503);
+    expect(response.headers["retry-after"]).toBe("5");
+    expect(response.json()).toMatchObject({
+      code: "SHOP_CLOSED",
+      message: "temporarily unavailable, retry later",
     });
   });
 

@@ -134,6 +134,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     const body = toErrorResponse(error, errorStatus, bodyLimit, String(request.id));
     if (body.statusCode >= 500) request.log.error({ err: error }, "request failed");
     else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message);
+    if (body.statusCode === 503) reply.header("retry-after", "5");
     return reply.status(body.statusCode).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -174,7 +175,8 @@ function toErrorResponse(
   if (mapped !== undefined) {
     const body: ErrorResponse = { statusCode: mapped, code: error.code, message: error.message, requestId };
     if (error.details) body.details = error.details;
-    return mapped >= 500 ? hidden(mapped, requestId) : body;
+    // A mapped server-side error names its code (what is wrong) but not its message (internals).
+    return mapped >= 500 ? { ...hidden(mapped, requestId), code: error.code } : body;
   }
   const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
   const statusCode = error.statusCode ?? 500;

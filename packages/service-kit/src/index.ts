@@ -19,7 +19,6 @@ export {
   type ConsumerTuning,
   createServiceContext,
   defineService,
-  POOL_TIMEOUTS,
   type RunningService,
   runService,
   SERVICE_NAMES,

@@ -43,13 +43,11 @@ function echoService(groupId: string) {
 describe("startService", () => {
   let scratch: ScratchSchema;
   let service: RunningService;
-  let port: number;
 
   beforeAll(async () => {
     scratch = await createScratchSchema(testInfra().databaseUrls.order, "kit_service");
-    port = 20_000 + Math.floor(Math.random() * 20_000);
     service = await startService(echoService(`kit-echo-${randomUUID()}`), {
-      env: serviceEnvironment(scratch.url, { PORT: String(port), HOST: "127.0.0.1" }),
+      env: serviceEnvironment(scratch.url, { PORT: "0", HOST: "127.0.0.1" }),
       logger: pino({ level: "silent" }),
     });
   });
@@ -63,6 +61,8 @@ describe("startService", () => {
     const ready = await fetch(`${service.url}/health/ready`);
     const body = (await ready.json()) as { status: string; checks: Record<string, { status: string }> };
     expect(body.checks.database?.status).toBe("up");
+    expect(body.checks.outbox?.status).toBe("up");
+    expect(body.checks.kafka).toMatchObject({ informational: true });
     expect(body.checks.consumer).toMatchObject({ informational: true });
     await service.consumerJoined;
     const after = (await (await fetch(`${service.url}/health/ready`)).json()) as typeof body;
@@ -87,5 +87,48 @@ describe("startService", () => {
     await service.stop();
     await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
     expect(service.context.pool.ending).toBe(true);
+  });
+});
+
+describe("a service whose outbox cannot take writes", () => {
+  let scratch: ScratchSchema;
+  let service: RunningService;
+
+  beforeAll(async () => {
+    scratch = await createScratchSchema(testInfra().databaseUrls.order, "kit_no_partition");
+    service = await startService(echoService(`kit-full-${randomUUID()}`), {
+      // No relay runs here, so nothing adds partitions back.
+      env: serviceEnvironment(scratch.url, { PORT: "0", HOST: "127.0.0.1", RELAY_MODE: "external" }),
+      logger: pino({ level: "silent" }),
+    });
+    const { rows } = await service.context.pool.query<{ name: string }>(
+      "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'outbox'::regclass",
+    );
+    for (const { name } of rows) {
+      await service.context.pool.query(`ALTER TABLE outbox DETACH PARTITION ${name}`);
+      await service.context.pool.query(`DROP TABLE ${name}`);
+    }
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await scratch?.drop();
+  });
+
+  it("is not ready and says why", async () => {
+    const response = await fetch(`${service.url}/health/ready`);
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { checks: Record<string, { status: string; error?: string }> };
+    expect(body.checks.outbox).toMatchObject({
+      status: "down",
+      error: expect.stringContaining("OUTBOX_NO_PARTITION_AHEAD"),
+    });
+  });
+
+  it("answers a write with 503, the outbox's code and Retry-After, not an opaque 500", async () => {
+    const response = await fetch(`${service.url}/echo/${randomUUID()}`, { method: "POST" });
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("5");
+    expect(await response.json()).toMatchObject({ code: "OUTBOX_NO_PARTITION" });
   });
 });

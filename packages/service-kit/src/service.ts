@@ -4,6 +4,9 @@ import {
   type ConsumerOptions,
   createConsumer,
   createRelay,
+  OUTBOX_ERROR_STATUS,
+  OUTBOX_POOL_SETTINGS,
+  outboxHealth,
   outboxMigrations,
 } from "@herald/outbox";
 import type { FastifyInstance } from "fastify";
@@ -26,7 +29,12 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 /** The settings every service has; a service spreads this into its own spec and adds its keys. */
 export function serviceConfigSpec(defaults: { port: number }) {
   return {
-    PORT: env.port({ description: "HTTP port", default: defaults.port }),
+    PORT: env.integer({
+      description: "HTTP port (0: any free one)",
+      default: defaults.port,
+      min: 0,
+      max: 65_535,
+    }),
     HOST: env.string({ description: "interface to listen on", default: "0.0.0.0" }),
     DATABASE_URL: env.url({
       description: "the service's own Postgres database",
@@ -114,17 +122,6 @@ export function defineService<S extends ServiceConfigSpec>(
   return definition;
 }
 
-/**
- * Pool settings every service shares: a request never waits forever for a connection or a statement,
- * and a transaction left open by a stuck client is ended by Postgres, so it cannot hold back the
- * outbox relays or vacuum.
- */
-export const POOL_TIMEOUTS = {
-  connectionTimeoutMillis: 5_000,
-  statement_timeout: 30_000,
-  idle_in_transaction_session_timeout: 60_000,
-} as const;
-
 /** The context of a service from its environment, without starting anything (tests use it too). */
 export function createServiceContext<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
@@ -137,7 +134,9 @@ export function createServiceContext<S extends ServiceConfigSpec>(
     connectionString: shared.DATABASE_URL,
     max: shared.DATABASE_POOL_SIZE,
     application_name: `herald-${definition.name}`,
-    ...POOL_TIMEOUTS,
+    // Bounded waits, and a transaction left open by a stuck client is ended by Postgres, so it
+    // cannot hold the outbox lock that the relays' watermark waits on.
+    ...OUTBOX_POOL_SETTINGS,
   });
   pool.on("error", (error) => logger.warn({ err: error }, "idle Postgres connection failed"));
   return {
@@ -167,7 +166,7 @@ export async function buildServiceApp<S extends ServiceConfigSpec>(
     },
     metrics: context.metrics,
     readiness,
-    ...(definition.http?.errorStatus ? { errorStatus: definition.http.errorStatus } : {}),
+    errorStatus: { ...OUTBOX_ERROR_STATUS, ...definition.http?.errorStatus },
     ...(definition.http?.bodyLimit ? { bodyLimit: definition.http.bodyLimit } : {}),
   });
   await definition.routes(app, context);
@@ -235,16 +234,24 @@ export async function startService<S extends ServiceConfigSpec>(
     const stopBackground = definition.background?.(context);
     if (stopBackground) shutdown.add("background", stopBackground);
 
+    // Ready means the HTTP API works: the database answers and the outbox takes writes. Kafka, the
+    // relay and the consumer are reported, but the outbox exists so that writes go on without them.
     const readiness: Record<string, Readiness> = {
       database: postgresReadiness(pool),
-      kafka: kafkaReadiness,
+      outbox: () => outboxProblems(pool, (code) => code !== "OUTBOX_RELAY_NOT_PUBLISHING"),
+      publishing: {
+        check: () => outboxProblems(pool, (code) => code === "OUTBOX_RELAY_NOT_PUBLISHING"),
+        informational: true,
+      },
+      kafka: { check: kafkaReadiness, informational: true },
     };
     if (consumer) readiness.consumer = { check: consumer.readiness, informational: true };
     const app = await buildServiceApp(definition, context, readiness);
     shutdown.add("http", () => app.close());
     await app.listen({ port: config.PORT, host: config.HOST });
-    const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${config.PORT}`;
-    logger.info({ port: config.PORT, relay: config.RELAY_MODE }, `${definition.name} service listening`);
+    const { port } = app.server.address() as { port: number };
+    const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`;
+    logger.info({ port, relay: config.RELAY_MODE }, `${definition.name} service listening`);
     serde
       .register()
       .catch((error: unknown) =>
@@ -261,6 +268,12 @@ export async function startService<S extends ServiceConfigSpec>(
     await shutdown.close("startup failed");
     throw error;
   }
+}
+
+/** Throws the outbox's problems that `which` selects, named by code. */
+async function outboxProblems(pool: pg.Pool, which: (code: string) => boolean): Promise<void> {
+  const problems = (await outboxHealth(pool)).problems.filter((problem) => which(problem.code));
+  if (problems.length > 0) throw new Error(problems.map((p) => `${p.code}: ${p.message}`).join("; "));
 }
 
 /** Starts the consumer without holding up HTTP; a failed join is retried with backoff until stopped. */
