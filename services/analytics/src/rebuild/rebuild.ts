@@ -185,7 +185,9 @@ async function replay(
       await heartbeat();
     }
     const last = due.at(-1);
-    if (last && BigInt(last.offset) + 1n >= high) {
+    // Done at the watermark's last offset, or on passing it (an offset below it may not exist).
+    const reached = (last && BigInt(last.offset) + 1n >= high) || due.length < batch.messages.length;
+    if (reached) {
       targets.delete(key);
       pause();
       await pool.query("UPDATE analytics_generations SET replayed = $2 WHERE generation = $1", [
