@@ -15,7 +15,7 @@ import { type RelayMetrics, relayMetrics } from "./metrics.js";
 import { keepParked, type OpenPark, openParks, park, resolvePark } from "./parking.js";
 import { countBacklog, maintainPartitions, type OutboxTables, resolveOutboxTables } from "./partitions.js";
 import { type Backoff, backoffDelay, notify, sleep } from "./retry.js";
-import { PublicationWatermark } from "./watermark.js";
+import { PublicationWatermark, type Writer } from "./watermark.js";
 
 export interface Relay {
   start(): Promise<void>;
@@ -333,10 +333,14 @@ export function createRelay(options: RelayOptions): Relay {
       `SELECT (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END)::text AS issued,
               CASE WHEN $1::boolean
                      OR ($2::boolean AND (CASE WHEN s.is_called THEN s.last_value ELSE s.last_value - 1 END) > $3::bigint)
-                   THEN ARRAY(SELECT DISTINCT l.virtualtransaction FROM pg_locks l
-                               WHERE l.locktype = 'relation' AND l.mode = 'RowExclusiveLock'
-                                 AND l.database = $4::oid AND s.last_value IS NOT NULL
-                                 AND l.relation IN (SELECT relid FROM pg_partition_tree($5::oid::regclass)))
+                   THEN ARRAY(
+                     WITH l AS MATERIALIZED (
+                       SELECT locktype, mode, database, relation, virtualtransaction, transactionid
+                         FROM pg_locks WHERE s.last_value IS NOT NULL)
+                     SELECT DISTINCT r.virtualtransaction || coalesce(' ' || t.transactionid::text, '')
+                       FROM l r LEFT JOIN l t ON t.virtualtransaction = r.virtualtransaction AND t.locktype = 'transactionid'
+                      WHERE r.locktype = 'relation' AND r.mode = 'RowExclusiveLock' AND r.database = $4::oid
+                        AND r.relation IN (SELECT relid FROM pg_partition_tree($5::oid::regclass)))
               END AS writers,
               extract(epoch FROM clock_timestamp()) * 1000 AS now_ms
          FROM ${s.tables.sequence} s`,
@@ -347,7 +351,7 @@ export function createRelay(options: RelayOptions): Relay {
     const issued = BigInt(row.issued);
     const observed = s.watermark.observe({
       issued,
-      writers: row.writers === null ? null : new Set(row.writers),
+      writers: row.writers === null ? null : writersOf(row.writers),
     });
     const regressed = observed === "regressed" || issued < highestIssued;
     highestIssued = issued;
@@ -846,6 +850,21 @@ export function createRelay(options: RelayOptions): Relay {
       loops = [];
     },
   };
+}
+
+/** Groups "vxid xid" pairs (or a lone vxid) into one writer per virtual transaction. */
+function writersOf(pairs: readonly string[]): Writer[] {
+  const byVirtual = new Map<string, string[]>();
+  for (const pair of pairs) {
+    const [virtual, xid] = pair.split(" ") as [string, string | undefined];
+    let names = byVirtual.get(virtual);
+    if (!names) {
+      names = [virtual];
+      byVirtual.set(virtual, names);
+    }
+    if (xid) names.push(xid);
+  }
+  return [...byVirtual.values()];
 }
 
 function positive(name: string, value: number): number {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PublicationWatermark } from "./watermark.js";
 
-const writers = (...ids: string[]) => new Set(ids);
+const writers = (...ids: string[]) => ids.map((id) => [id]);
 
 describe("PublicationWatermark", () => {
   it("settles a reading once every writer seen with it has finished", () => {
@@ -47,6 +47,15 @@ describe("PublicationWatermark", () => {
     watermark.observe({ issued: 6n, writers: writers() });
     // Readings 1..4 settle; 6 is read anew now that there is room, and nobody writes.
     expect(watermark.safeThrough).toBe(6n);
+  });
+
+  it("follows a writer by its transaction id when its virtual one changes (PREPARE TRANSACTION)", () => {
+    const watermark = new PublicationWatermark();
+    watermark.observe({ issued: 5n, writers: [["3/7", "901"]] });
+    watermark.observe({ issued: 5n, writers: [["-1/901", "901"]] });
+    expect(watermark.safeThrough).toBe(0n);
+    watermark.observe({ issued: 5n, writers: [] });
+    expect(watermark.safeThrough).toBe(5n);
   });
 
   it("never moves back while the sequence does not", () => {

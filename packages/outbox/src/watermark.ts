@@ -3,11 +3,19 @@ export interface SequenceProbe {
   /** The highest outbox id handed out so far (it may belong to a transaction still running). */
   readonly issued: bigint;
   /**
-   * The transactions (virtual transaction ids) holding the outbox's writer lock, read after
-   * `issued`; null when the probe did not read them (nothing was waiting and nothing was new).
+   * The transactions holding the outbox's writer lock, read after `issued`, each named by its
+   * virtual transaction id and its transaction ids if it has any; null when the probe did not read
+   * them (nothing was waiting and nothing was new).
    */
-  readonly writers: ReadonlySet<string> | null;
+  readonly writers: readonly Writer[] | null;
 }
+
+/**
+ * The names of one writing transaction: its virtual transaction id (held from its first lock, even
+ * before it has a transaction id) and its transaction ids (which survive `PREPARE TRANSACTION`,
+ * where the virtual one changes). It is gone when none of them holds the lock any more.
+ */
+export type Writer = readonly string[];
 
 const MAX_PENDING_READINGS = 4;
 
@@ -22,6 +30,8 @@ const MAX_PENDING_READINGS = 4;
  * that lock. A writer holding an id up to `issued` took the id before the sequence was read, so it
  * held the lock then, and unless it has finished it is among the holders read. Once none of those
  * holders holds the lock any longer, all of them have ended, and every id up to `issued` is final.
+ * The holders are read in one call of `pg_locks`, so a transaction is never half seen while it
+ * prepares; a subtransaction rolled back releases the lock, but its row is gone with it.
  * Only transactions that write the outbox hold publication back: a long transaction elsewhere in
  * the cluster (another table, another database) or a reader of the outbox (`pg_dump`) does not,
  * and no transaction id is spent on fences.
@@ -35,7 +45,7 @@ const MAX_PENDING_READINGS = 4;
  * {@link observe} reset it and report the regression.
  */
 export class PublicationWatermark {
-  private readonly pending: { issued: bigint; writers: Set<string> }[] = [];
+  private readonly pending: { issued: bigint; writers: Writer[] }[] = [];
   private fenced = -1n;
   private settled = 0n;
   private highest = -1n;
@@ -74,11 +84,12 @@ export class PublicationWatermark {
     this.highest = probe.issued;
     const writers = probe.writers;
     if (writers === null) return "ok";
+    const holding = new Set(writers.flat());
     for (const reading of this.pending)
-      for (const writer of reading.writers) if (!writers.has(writer)) reading.writers.delete(writer);
+      reading.writers = reading.writers.filter((writer) => writer.some((name) => holding.has(name)));
     this.settle();
     if (probe.issued > this.fenced && this.pending.length < MAX_PENDING_READINGS) {
-      this.pending.push({ issued: probe.issued, writers: new Set(writers) });
+      this.pending.push({ issued: probe.issued, writers: [...writers] });
       this.fenced = probe.issued;
       this.settle();
     }
@@ -86,7 +97,7 @@ export class PublicationWatermark {
   }
 
   private settle(): void {
-    while (this.pending.length > 0 && this.pending[0]!.writers.size === 0) {
+    while (this.pending.length > 0 && this.pending[0]!.writers.length === 0) {
       const passed = this.pending.shift()!;
       if (passed.issued > this.settled) this.settled = passed.issued;
     }
