@@ -65,9 +65,6 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
 
   beforeAll(async () => {
     h = await createAnalyticsHarness();
-    const past = history(Date.now());
-    await h.produce(past.flatMap((order) => order.events));
-    await h.waitForFacts(past.reduce((sum, order) => sum + order.events.length, 0));
     await h.app.listen({ port: 0, host: "127.0.0.1" });
     const address = h.app.server.address();
     url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
@@ -105,15 +102,20 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
     await h?.close();
   });
 
-  it("loads with the live figures, updates them over the stream without a reload, and draws one order's saga", async () => {
+  it("loads empty, fills in live as events arrive, without a reload, and draws one order's saga", async () => {
     await page.goto(url);
     await page.locator("#live-dot.live").waitFor();
-    const placedBefore = Number(await page.getByTestId("kpi-placed").textContent());
-    expect(placedBefore).toBe(36);
-    await page.locator("#chart-orders .uplot").waitFor();
+    await expect.poll(() => page.getByTestId("kpi-placed").textContent()).toBe("0");
+    expect(await page.getByTestId("kpi-revenue").textContent()).toBe("–");
     await page.evaluate(() => {
       (globalThis as unknown as { herald: string }).herald = "same page";
     });
+
+    const past = history(Date.now());
+    await h.produce(past.flatMap((order) => order.events));
+    await expect.poll(() => page.getByTestId("kpi-placed").textContent(), { timeout: 15_000 }).toBe("36");
+    await expect.poll(() => page.getByTestId("kpi-revenue").textContent()).not.toBe("–");
+    await page.locator("#chart-orders .uplot").waitFor();
 
     const fresh = [
       sagaOf({ outcome: "confirmed", lines: [CATALOG[0]!, CATALOG[2]!], placedAt: Date.now(), step: 120 }),
@@ -121,6 +123,7 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
     ];
     await h.produce(fresh.flatMap((order) => order.events));
     await expect.poll(() => page.getByTestId("kpi-placed").textContent(), { timeout: 15_000 }).toBe("38");
+    await expect.poll(() => page.locator("#recent button").count()).toBeGreaterThan(0);
     expect(await page.evaluate(() => (globalThis as unknown as { herald?: string }).herald)).toBe(
       "same page",
     );
@@ -136,8 +139,8 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
     );
 
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
-    await page.screenshot({ path: join(ARTIFACTS, "dashboard-viewport.png") });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true, animations: "disabled" });
+    await page.screenshot({ path: join(ARTIFACTS, "dashboard-viewport.png"), animations: "disabled" });
     expect(pageErrors).toEqual([]);
   });
 });
