@@ -452,6 +452,11 @@ export function createRelay(options: RelayOptions): Relay {
         throw databaseError("could not park an aggregate", error);
       },
     );
+    noteParked(s, row, reason);
+  }
+
+  /** Memory, metrics and the hook of a park already written. */
+  function noteParked(s: Session, row: Row, reason: string): void {
     setPark(s, {
       aggregateKey: row.aggregate_key,
       bucket: row.bucket,
@@ -511,7 +516,9 @@ export function createRelay(options: RelayOptions): Relay {
 
   async function drain(s: Session, open: OpenPark): Promise<void> {
     const cursor = s.owned.get(open.bucket);
-    if (cursor === undefined) return;
+    // Below the cursor the parked rows are passed over; the release waits until the cursor is past
+    // the parked row (it is behind it only after a rewind).
+    if (cursor === undefined || cursor < open.outboxId) return;
     const skip = open.release === "skip";
     const { rows } = await s.client
       .query<Row>(
@@ -555,25 +562,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
     dropPark(s, open.aggregateKey);
     notify(hooks.unparked, { aggregateKey: open.aggregateKey, resolution });
-    if (stuck) parkRowNotified(s, stuck.row, stuck.reason);
-  }
-
-  /** The park row exists already (written with the release): only memory, metrics and the hook. */
-  function parkRowNotified(s: Session, row: Row, reason: string): void {
-    setPark(s, {
-      aggregateKey: row.aggregate_key,
-      bucket: row.bucket,
-      outboxId: BigInt(row.id),
-      release: null,
-    });
-    notify(hooks.parked, {
-      aggregateKey: row.aggregate_key,
-      outboxId: row.id,
-      eventId: row.event_id,
-      eventType: row.event_type,
-      code: "OUTBOX_UNENCODABLE_ROW",
-      reason,
-    });
+    if (stuck) noteParked(s, stuck.row, stuck.reason);
   }
 
   async function send(entries: readonly { row: Row; value: Buffer }[]): Promise<void> {
