@@ -55,15 +55,21 @@ export async function createAnalyticsHarness(
   const topicName = (topic: TopicName) => `${prefix}.${topic}`;
   const topics = ANALYTICS_TOPICS.map(topicName);
   const groupId = uniqueName("analytics_group");
-  const context = createServiceContext(analyticsService, {
-    env: serviceEnvironment(scratch.url, {
-      DATABASE_POOL_SIZE: "6",
-      ANALYTICS_ADMIN_TOKEN: ADMIN_TOKEN,
-      ANALYTICS_STREAM_POLL_MS: "100",
-      ...options.env,
-    }),
-    logger,
-  });
+  let context: ServiceContext<AnalyticsConfig>;
+  try {
+    context = createServiceContext(analyticsService, {
+      env: serviceEnvironment(scratch.url, {
+        DATABASE_POOL_SIZE: "6",
+        ANALYTICS_ADMIN_TOKEN: ADMIN_TOKEN,
+        ANALYTICS_STREAM_POLL_MS: "100",
+        ...options.env,
+      }),
+      logger,
+    });
+  } catch (error) {
+    await scratch.drop();
+    throw error;
+  }
   const { pool, kafka, serde } = context;
   const admin = kafka.admin();
   const reports: ConsumeReport[] = [];
