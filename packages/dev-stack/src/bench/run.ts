@@ -1,5 +1,5 @@
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, hostname, loadavg } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { defaultStackOptions } from "../config.js";
@@ -9,15 +9,21 @@ import { createStack } from "../stack.js";
 import type { Benchmark, BenchmarkReport } from "./index.js";
 
 /**
- * `npm run bench [filter]`: runs every `packages/*\/bench/*.bench.ts` and `services/*\/bench/*.bench.ts`
- * against real infrastructure, prints a table each and writes the results as JSON to `bench/results/`.
+ * `npm run bench [-- <name>]`: runs every `packages/*\/bench/*.bench.ts` and `services/*\/bench/*.bench.ts`
+ * (or those whose file path or benchmark name contains `<name>`) against real infrastructure, with a
+ * live progress line, prints a table each and writes the results as JSON to `bench/results/`, with
+ * the machine's load average before and after each benchmark: figures taken on a busy machine say so.
  */
 async function main(root: string, filter: string | undefined): Promise<void> {
-  const files = ["packages", "services"]
+  const all = ["packages", "services"]
     .flatMap((group) => listDirs(join(root, group)).map((dir) => join(dir, "bench")))
-    .flatMap((dir) => listFiles(dir).filter((file) => file.endsWith(".bench.ts")))
-    .filter((file) => !filter || file.includes(filter));
-  if (files.length === 0) {
+    .flatMap((dir) => listFiles(dir).filter((file) => file.endsWith(".bench.ts")));
+  const benchmarks: { file: string; benchmark: Benchmark }[] = [];
+  for (const file of all) {
+    if (filter && !relative(root, file).includes(filter) && !nameOf(file).includes(filter)) continue;
+    benchmarks.push({ file, benchmark: (await import(pathToFileURL(file).href)).default as Benchmark });
+  }
+  if (benchmarks.length === 0) {
     console.log(filter ? `no benchmark matches "${filter}"` : "no benchmarks found");
     return;
   }
@@ -25,15 +31,33 @@ async function main(root: string, filter: string | undefined): Promise<void> {
   const stack = given ? undefined : createStack(defaultStackOptions());
   const started = stack ? await stack.up() : [];
   const infra = given ?? stack!.infra;
-  const results: { benchmark: string; file: string; report: BenchmarkReport }[] = [];
+  const results: {
+    benchmark: string;
+    file: string;
+    seconds: number;
+    load: { before: number; after: number };
+    report: BenchmarkReport;
+  }[] = [];
   try {
-    for (const file of files) {
-      const benchmark = (await import(pathToFileURL(file).href)).default as Benchmark;
+    for (const { file, benchmark } of benchmarks) {
       console.log(`\n▶ ${benchmark.name} (${relative(root, file)})`);
-      const report = await benchmark.run({ infra });
+      const before = loadavg()[0]!;
+      const started = Date.now();
+      const progress = createProgress();
+      let report: BenchmarkReport;
+      try {
+        report = await benchmark.run({ infra, progress: progress.update });
+      } finally {
+        progress.end();
+      }
+      const load = { before: round(before), after: round(loadavg()[0]!) };
+      const seconds = Math.round((Date.now() - started) / 1000);
       console.table(report.rows);
       for (const note of report.notes ?? []) console.log(`  ${note}`);
-      results.push({ benchmark: benchmark.name, file: relative(root, file), report });
+      console.log(
+        `  ${seconds} s; 1-minute load average ${load.before} before, ${load.after} after, on ${availableParallelism()} cores`,
+      );
+      results.push({ benchmark: benchmark.name, file: relative(root, file), seconds, load, report });
     }
   } finally {
     if (stack && started.length > 0) await stack.down(started);
@@ -44,9 +68,44 @@ async function main(root: string, filter: string | undefined): Promise<void> {
   const out = join(outDir, `bench-${stamp}.json`);
   writeFileSync(
     out,
-    `${JSON.stringify({ at: new Date().toISOString(), host: hostname(), node: process.version, results }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), host: hostname(), cores: availableParallelism(), node: process.version, results }, null, 2)}\n`,
   );
   console.log(`\nresults written to ${relative(root, out)}`);
+}
+
+/** The benchmark's name, read from its file without importing it (for matching `<name>`). */
+function nameOf(file: string): string {
+  const match = /name:\s*"([^"]+)"/.exec(readFileSync(file, "utf8"));
+  return match?.[1] ?? "";
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * The live progress line: on a terminal one line rewritten every second (elapsed time, load
+ * average, the benchmark's last message); elsewhere (a log file) each new message on a line of its own.
+ */
+function createProgress(): { update: (message: string) => void; end: () => void } {
+  const started = Date.now();
+  const live = process.stderr.isTTY === true;
+  let current = "starting";
+  const line = () =>
+    `  … +${Math.round((Date.now() - started) / 1000)}s load ${loadavg()[0]!.toFixed(1)}: ${current}`;
+  const draw = () => process.stderr.write(`\r\x1b[K${line().slice(0, (process.stderr.columns ?? 120) - 1)}`);
+  const timer = live ? setInterval(draw, 1_000) : undefined;
+  timer?.unref();
+  return {
+    update(message) {
+      if (message === current) return;
+      current = message;
+      if (live) draw();
+      else process.stderr.write(`${line()}\n`);
+    },
+    end() {
+      clearInterval(timer);
+      if (live) process.stderr.write("\r\x1b[K");
+    },
+  };
 }
 
 function listDirs(dir: string): string[] {
