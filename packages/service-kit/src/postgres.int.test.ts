@@ -56,4 +56,18 @@ describe("withTransaction", () => {
     await withTransaction(pool, (tx) => tx.query("INSERT INTO claims VALUES ('c')"));
     expect(await claims()).toEqual(["a", "c"]);
   });
+
+  it("fails, without ending the process, when Postgres terminates its connection mid-transaction", async () => {
+    // What a Postgres restart or failover does to every open session: FATAL 57P01, then the socket
+    // closes. A checked-out client has none of the pool's error listeners; unhandled, its 'error'
+    // event is an uncaught exception that ends the whole service process.
+    const outcome = withTransaction(pool, async (tx) => {
+      await tx.query("INSERT INTO claims VALUES ('d')");
+      await tx.query("SELECT pg_terminate_backend(pg_backend_pid())");
+    });
+    await expect(outcome).rejects.toMatchObject({ code: "57P01" });
+    expect(await claims()).toEqual(["a", "c"]);
+    await withTransaction(pool, (tx) => tx.query("INSERT INTO claims VALUES ('e')"));
+    expect(await claims()).toEqual(["a", "c", "e"]);
+  });
 });

@@ -11,6 +11,13 @@ import { ServiceKitError } from "./errors.js";
 export async function withTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
+  // A checked-out client has none of the pool's error listeners: when Postgres ends the session (a
+  // restart, a failover) its 'error' event would be an uncaught exception ending the process. The
+  // failure reaches `work` through its queries anyway; the connection is discarded on release.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on("error", onError);
   try {
     await client.query("BEGIN");
     const result = await work(client);
@@ -23,6 +30,7 @@ export async function withTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient
     throw error;
   } finally {
     client.release(broken);
+    client.off("error", onError);
   }
   throw new ServiceKitError(
     "SERVICE_TRANSACTION_ROLLED_BACK",
