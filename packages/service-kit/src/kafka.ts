@@ -66,6 +66,14 @@ export function relayLogHooks(logger: Logger): RelayHooks {
     error: (error) => logger.warn({ err: error, code: error.code }, "relay cycle failed; retrying"),
     bucketsChanged: (buckets) => logger.info({ buckets }, "relay buckets changed"),
     maintained: (result) => logger.info(result, "outbox partitions maintained"),
+    parked: (park) =>
+      logger.error(
+        park,
+        "outbox row cannot be encoded: its aggregate is parked until an operator retries or skips it",
+      ),
+    unparked: (release) => logger.info(release, "parked aggregate released"),
+    rewound: (rewind) =>
+      logger.warn(rewind, "outbox ids went backwards: republishing what the outbox holds for these buckets"),
   };
 }
 
