@@ -55,11 +55,14 @@ export interface StandInContext {
   readonly progress: (message: string) => void;
 }
 
-/** Builds the stand-in of every image in `images` that the engine lacks; returns those built. */
+/**
+ * Builds the stand-in of every image in `images` that the engine lacks; returns those built. After
+ * the shared Debian base, the independent chains (Postgres; Java → Kafka, Apicurio; Node → MailDev)
+ * build side by side: they mostly wait on downloads.
+ */
 export async function ensureStandIns(images: readonly string[], context: StandInContext): Promise<string[]> {
-  const built: string[] = [];
-  const wanted = [...new Set(images)];
-  for (const image of wanted) {
+  const missing: { image: string; kind: StandInKind }[] = [];
+  for (const image of new Set(images)) {
     if (await imageExists(context.engine, image)) continue;
     const kind = standInKind(image);
     if (!kind) {
@@ -68,13 +71,36 @@ export async function ensureStandIns(images: readonly string[], context: StandIn
         "build or load it into the engine, or add a stand-in under packages/dev-stack/compose",
       );
     }
-    const startedAt = Date.now();
-    await buildStandIn(kind, image, context);
-    context.progress(`built stand-in ${image} (${seconds(startedAt)})`);
-    built.push(image);
+    missing.push({ image, kind });
   }
-  return built;
+  if (missing.length === 0) return [];
+  await ensureBase(context);
+  const chains = new Map<string, { image: string; kind: StandInKind }[]>();
+  for (const entry of missing) {
+    const chain = CHAIN[entry.kind];
+    chains.set(chain, [...(chains.get(chain) ?? []), entry]);
+  }
+  await Promise.all(
+    [...chains.values()].map(async (chain) => {
+      chain.sort((a, b) => CHAIN_ORDER.indexOf(a.kind) - CHAIN_ORDER.indexOf(b.kind));
+      for (const { image, kind } of chain) {
+        const startedAt = Date.now();
+        await buildStandIn(kind, image, context);
+        context.progress(`built stand-in ${image} (${seconds(startedAt)})`);
+      }
+    }),
+  );
+  return missing.map((entry) => entry.image);
 }
+
+const CHAIN: Readonly<Record<StandInKind, string>> = {
+  postgres: "postgres",
+  kafka: "java",
+  registry: "java",
+  node: "node",
+  maildev: "node",
+};
+const CHAIN_ORDER: readonly StandInKind[] = ["node", "maildev", "kafka", "registry", "postgres"];
 
 export async function imageExists(engine: DockerEngine, image: string): Promise<boolean> {
   return (await docker(engine, ["image", "inspect", "--format", "{{.Id}}", image])).code === 0;
@@ -161,7 +187,8 @@ async function ensureBase(context: StandInContext): Promise<void> {
   mkdirSync(rootfs, { recursive: true });
   const debootstrap = spawnSync(
     "debootstrap",
-    ["--variant=minbase", "bookworm", rootfs, "http://deb.debian.org/debian"],
+    // libatomic1: Node 22+ links against it (the official slim images install it too).
+    ["--variant=minbase", "--include=libatomic1", "bookworm", rootfs, "http://deb.debian.org/debian"],
     { encoding: "utf8" },
   );
   if (debootstrap.status !== 0) {
@@ -184,10 +211,18 @@ async function ensureBase(context: StandInContext): Promise<void> {
         rmSync(join(path, entry), { recursive: true, force: true });
     }
   }
-  // Later apt installs in the stand-ins leave documentation out, as in Debian's slim images.
+  // Packages whose scripts register man pages (OpenJDK's update-alternatives) need the folder.
+  mkdirSync(join(rootfs, "usr", "share", "man", "man1"), { recursive: true });
+  // Later apt installs in the stand-ins leave documentation and apt's caches out of the layers, as
+  // in Debian's own images.
   writeFileSync(
     join(rootfs, "etc", "dpkg", "dpkg.cfg.d", "herald-slim"),
     "path-exclude /usr/share/doc/*\npath-include /usr/share/doc/*/copyright\npath-exclude /usr/share/man/*\npath-exclude /usr/share/info/*\n",
+  );
+  const clean = `"rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"`;
+  writeFileSync(
+    join(rootfs, "etc", "apt", "apt.conf.d", "docker-clean"),
+    `DPkg::Post-Invoke { ${clean}; };\nAPT::Update::Post-Invoke { ${clean}; };\nDir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n`,
   );
   const imported = spawnSync("sh", ["-c", `tar -C '${rootfs}' -c . | docker import - ${BASE_IMAGE}`], {
     env: context.engine.env,
