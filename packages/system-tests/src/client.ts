@@ -27,6 +27,14 @@ export interface EmailView {
   status: string;
 }
 
+/** A mail as MailDev's REST API shows it; Herald's mails carry `x-herald-template` and `x-herald-event-id`. */
+export interface ReceivedMail {
+  to: { address: string }[];
+  subject: string;
+  messageId?: string;
+  headers: Record<string, string>;
+}
+
 export interface StockLevel {
   sku: string;
   onHand: number;
@@ -56,8 +64,8 @@ export function orderRequest(
   };
 }
 
-/** Typed calls to the services' HTTP APIs, as a user of the system makes them. */
-export function createClient(system: System) {
+/** Typed calls to the services' HTTP APIs, as a user of the system makes them (shared system or a private stack). */
+export function createClient(system: Pick<System, "url">) {
   async function call<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
     const text = await response.text();
@@ -77,6 +85,13 @@ export function createClient(system: System) {
       ),
     order: async (orderId: string) =>
       (await call<OrderView>(`${system.url("order")}/orders/${orderId}`)).body,
+    /** The facts the Order service recorded for the order (its event-sourced history), oldest first. */
+    history: async (orderId: string) =>
+      (
+        await call<{ events: { version: number; type: string; data: { metadata: { eventId: string } } }[] }>(
+          `${system.url("order")}/orders/${orderId}/history`,
+        )
+      ).body.events,
     cancel: (orderId: string) =>
       call<OrderView>(`${system.url("order")}/orders/${orderId}/cancel`, { method: "POST" }),
     payments: async (orderId: string) =>
@@ -91,12 +106,12 @@ export function createClient(system: System) {
           `${system.url("inventory")}/reservations?orderId=${orderId}`,
         )
       ).body.items,
+    /** Every mail MailDev holds. */
+    mails: async (mailApiUrl: string) => (await call<ReceivedMail[]>(`${mailApiUrl}/email`)).body,
     /** Mails MailDev received for `recipient`. */
     async mailsTo(mailApiUrl: string, recipient: string) {
-      const { body } = await call<
-        { to: { address: string }[]; subject: string; messageId?: string; headers: Record<string, string> }[]
-      >(`${mailApiUrl}/email`);
-      return body.filter((mail) => mail.to.some((to) => to.address === recipient));
+      const mails = await client.mails(mailApiUrl);
+      return mails.filter((mail) => mail.to.some((to) => to.address === recipient));
     },
     setOnHand: (sku: string, onHand: number) =>
       call<StockLevel>(`${system.url("inventory")}/stock/${sku}`, {
