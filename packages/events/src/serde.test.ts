@@ -67,6 +67,29 @@ describe("the event serde", () => {
     expect(typeof decoded.data.metadata.occurredAt).toBe("number");
   });
 
+  it("encodes each event into bytes of its own, however large, and one after another", async () => {
+    const serde = createSerde(memoryStore());
+    const small = sampleEvent("PaymentProcessed");
+    const base = sampleEvent("OrderPlaced");
+    // Far larger than the serde's scratch buffer: it has to grow.
+    const large = sampleEvent("OrderPlaced", {
+      lines: Array.from({ length: 1_000 }, (_, i) => ({
+        ...base.data.lines[0]!,
+        sku: `SKU-${i}-${"x".repeat(60)}`,
+      })),
+    });
+    const first = await serde.encode(small);
+    const copy = Buffer.from(first);
+    const big = await serde.encode(large);
+    expect(big.length).toBeGreaterThan(32 * 1024);
+    const second = await serde.encode(small);
+    // Later encodes never write into bytes handed out before.
+    expect(first).toEqual(copy);
+    expect(second).toEqual(first);
+    expect(await serde.decode(big)).toEqual(large);
+    expect(await serde.decode(first)).toEqual(small);
+  });
+
   it("registers each subject once, idempotently, and then never asks the registry again", async () => {
     const store = memoryStore();
     const serde = createSerde(store);

@@ -37,11 +37,26 @@ export interface SchemaStore {
 
 interface Reader {
   readonly type: EventType;
-  read(body: Buffer): unknown;
+  /** Reads the Avro body that starts at `HEADER_BYTES` and ends with `framed`. */
+  read(framed: Buffer): unknown;
 }
 
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
+/** Where events are encoded before their exact size is known: grown when one does not fit. */
+const SCRATCH_BYTES = 16 * 1024;
+
+/**
+ * The body of `framed` read as `type` (through `resolver` when the writer's schema differs), in
+ * place: slicing the body off first allocates a Buffer per message, which costs about as much as
+ * decoding a small event.
+ */
+function readBody(type: avro.Type, framed: Buffer, resolver?: avro.Resolver): unknown {
+  const { value, offset } = type.decode(framed, HEADER_BYTES, resolver);
+  if (offset < 0) throw new Error("truncated buffer");
+  if (offset < framed.length) throw new Error("trailing data");
+  return value;
+}
 
 export function createSerde(
   store: SchemaStore,
@@ -51,6 +66,7 @@ export function createSerde(
   const pendingIds = new Map<EventType, Promise<number>>();
   const readers = new Map<number, Reader>();
   const pendingReaders = new Map<number, Promise<Reader>>();
+  let scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
 
   // Concurrent first uses share one registry call; failures are not cached, so a later call retries.
   function idOf(type: EventType): Promise<number> {
@@ -63,7 +79,7 @@ export function createSerde(
           // The id names exactly this build's schema, so reading it needs no registry call either.
           if (!readers.has(id)) {
             const local = avroTypeOf(type);
-            readers.set(id, { type, read: (body) => local.fromBuffer(body) });
+            readers.set(id, { type, read: (framed) => readBody(local, framed) });
           }
           return id;
         })
@@ -96,18 +112,30 @@ export function createSerde(
       if (typeof event !== "object" || event === null)
         throw new EventsError("EVENTS_SCHEMA_VIOLATION", "an event is an object { type, data }");
       const type = avroTypeOf(event.type);
-      let body: Buffer;
+      let id = ids.get(event.type);
+      if (id === undefined) {
+        // A bad event fails as such before any registry call, as it does once the id is cached.
+        const paths = invalidPaths(type, event.data);
+        if (paths.length > 0) throw violation(event.type, paths);
+        id = await idOf(event.type);
+      }
+      // Header and body go into the scratch buffer, then out in one copy of the exact size: one
+      // allocation per event (toBuffer and a framed copy of it would be two).
+      let end: number;
       try {
-        body = type.toBuffer(event.data);
+        end = type.encode(event.data, scratch, HEADER_BYTES);
+        if (end < 0) {
+          scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
+          end = type.encode(event.data, scratch, HEADER_BYTES);
+        }
       } catch (error) {
         const paths = invalidPaths(type, event.data);
         throw violation(event.type, paths.length ? paths : [(error as Error).message], error);
       }
-      const id = ids.get(event.type) ?? (await idOf(event.type));
-      const bytes = Buffer.allocUnsafe(HEADER_BYTES + body.length);
-      bytes.writeUInt8(MAGIC_BYTE, 0);
-      bytes.writeInt32BE(id, 1);
-      body.copy(bytes, HEADER_BYTES);
+      scratch.writeUInt8(MAGIC_BYTE, 0);
+      scratch.writeInt32BE(id, 1);
+      const bytes = Buffer.allocUnsafe(end);
+      scratch.copy(bytes, 0, 0, end);
       return bytes;
     },
 
@@ -125,7 +153,7 @@ export function createSerde(
       const id = bytes.readInt32BE(1);
       const reader = readers.get(id) ?? (await readerOf(id));
       try {
-        return { type: reader.type, data: reader.read(bytes.subarray(HEADER_BYTES)) } as DomainEvent;
+        return { type: reader.type, data: reader.read(bytes) } as DomainEvent;
       } catch (error) {
         throw new EventsError(
           "EVENTS_MALFORMED_PAYLOAD",
@@ -146,7 +174,7 @@ async function createReader(store: SchemaStore, id: number): Promise<Reader> {
       `schema ${id} is ${writer.name ?? writer.typeName}, not one of Herald's events`,
     );
   const local = avroTypeOf(type);
-  if (local.equals(writer)) return { type, read: (body) => local.fromBuffer(body) };
+  if (local.equals(writer)) return { type, read: (framed) => readBody(local, framed) };
   let resolver: avro.Resolver;
   try {
     resolver = local.createResolver(writer);
@@ -157,7 +185,7 @@ async function createReader(store: SchemaStore, id: number): Promise<Reader> {
       { cause: error },
     );
   }
-  return { type, read: (body) => local.fromBuffer(body, resolver) };
+  return { type, read: (framed) => readBody(local, framed, resolver) };
 }
 
 /** The registry through `@kafkajs/confluent-schema-registry`, its failures as `EventsError`s. */
