@@ -32,6 +32,8 @@ export interface ReceivedMail {
   to: { address: string }[];
   subject: string;
   messageId?: string;
+  /** When MailDev received it. */
+  time?: string;
   headers: Record<string, string>;
 }
 
