@@ -16,14 +16,7 @@ import { OutboxError, type OutboxErrorCode } from "./errors.js";
 import { HEADERS } from "./headers.js";
 import { DEFAULT_INBOX_RETENTION_MS, purgeInbox } from "./inbox.js";
 import { type ConsumerMetrics, consumerMetrics } from "./metrics.js";
-import {
-  abandonRedrive,
-  parkKey,
-  type RedriveMark,
-  readParkedKey,
-  redriveMarkOf,
-  unparkKey,
-} from "./parked-keys.js";
+import { abandonRedrive, parkKey, type RedriveMark, redriveMarkOf, unparkKey } from "./parked-keys.js";
 import { type Backoff, backoffDelay, isTransientDatabaseError, notify, sleep } from "./retry.js";
 
 export interface Consumer {
@@ -105,6 +98,21 @@ const INBOX_PURGE_INTERVAL_MS = 60 * 60 * 1000;
 /** A minute of retries rides out a deploy of a dependency or a failover, yet stops a poison message soon. */
 const DEFAULT_RETRY_BUDGET_MS = 60_000;
 const INBOX_INSERT = "INSERT INTO inbox (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+/**
+ * The locking read of the message key's park and, when the key is not parked, the inbox insert, in
+ * one round trip (the common case; a parked key takes the separate steps). The insert runs whether
+ * or not the final SELECT reads it, and sees the same snapshot as the read of the park.
+ */
+const CLAIM_UNLESS_PARKED = `
+WITH parked AS (
+  SELECT redrive_token FROM consumer_parked_keys WHERE consumer_group = $1 AND message_key = $3 FOR UPDATE
+), inserted AS (
+  INSERT INTO inbox (consumer_group, event_id)
+  SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM parked)
+  ON CONFLICT DO NOTHING RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM parked) AS parked, (SELECT redrive_token FROM parked) AS redrive_token,
+       EXISTS (SELECT 1 FROM inserted) AS inserted`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Why one attempt failed, and whether and how it may be tried again. */
@@ -231,17 +239,26 @@ export function createConsumer(options: ConsumerOptions): Consumer {
     let inHandler = false;
     try {
       await client.query("BEGIN");
+      const eventId = event.data.metadata.eventId;
+      let inserted: boolean | undefined;
       if (key !== undefined) {
-        const parked = await readParkedKey(client, groupId, key);
-        if (parked && !(redrive && parked.redriveToken === redrive.token)) {
-          if (!redrive && parked.redriveToken) await abandonRedrive(client, groupId, key);
-          await commit(client);
-          return "parked";
-        }
-        if (parked && redrive?.last) await unparkKey(client, groupId, key, redrive.token);
+        const { rows } = await client.query<{
+          parked: boolean;
+          redrive_token: string | null;
+          inserted: boolean;
+        }>({ name: "herald-inbox-claim-v1", text: CLAIM_UNLESS_PARKED, values: [groupId, eventId, key] });
+        const claim = rows[0]!;
+        if (claim.parked) {
+          if (!(redrive && claim.redrive_token === redrive.token)) {
+            if (!redrive && claim.redrive_token) await abandonRedrive(client, groupId, key);
+            await commit(client);
+            return "parked";
+          }
+          if (redrive.last) await unparkKey(client, groupId, key, redrive.token);
+        } else inserted = claim.inserted;
       }
-      const inserted = await client.query(INBOX_INSERT, [groupId, event.data.metadata.eventId]);
-      if (inserted.rowCount === 0) {
+      inserted ??= ((await client.query(INBOX_INSERT, [groupId, eventId])).rowCount ?? 0) > 0;
+      if (!inserted) {
         await commit(client);
         return "duplicate";
       }
