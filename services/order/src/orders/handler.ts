@@ -44,13 +44,15 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
   const now = options.now ?? (() => new Date());
   const maxAttempts = options.maxAttempts ?? 3;
 
+  /** `fresh`: the order id was just made here, so its stream is known to be empty and is not read. */
   async function execute(
     tx: pg.ClientBase,
     orderId: string,
     input: OrderCommand | SagaEvent,
     origin: Origin,
+    fresh = false,
   ): Promise<Decision> {
-    const state = fold((await readStream(tx, orderId)).map((recorded) => recorded.event));
+    const state = fresh ? null : fold((await readStream(tx, orderId)).map((recorded) => recorded.event));
     const drafts = decide(input, state);
     if (drafts.length === 0) return { state, events: [] };
     const at = now();
@@ -116,6 +118,9 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
           orderId,
           { type: "PlaceOrder", data: { ...request, orderId, catalog } },
           { traceparent: context.traceparent ?? null },
+          // A new random id: reading its (empty) stream would cost a round trip per order. Were it
+          // ever taken, appending version 1 would fail on the stream's key rather than overwrite.
+          true,
         );
         const body = { orderId, status: state!.status, total: state!.total };
         if (key !== undefined) await saveIdempotentResponse(tx, key, { statusCode: 202, body });
