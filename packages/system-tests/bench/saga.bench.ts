@@ -52,6 +52,8 @@ interface LoadResult {
   readonly toConfirmed: number[];
   /** Due time → 202, ms, ascending. */
   readonly post: number[];
+  /** Per hop (due → OrderPlaced → InventoryReserved → PaymentProcessed → OrderConfirmed on Kafka), ms, ascending. */
+  readonly hops: number[][];
 }
 
 /**
@@ -78,10 +80,10 @@ export default {
       brokers: [...stack.infra.kafkaBrokers],
       logLevel: logLevel.NOTHING,
     });
-    const terminalAt = new Map<string, { at: number; type: string }>();
+    const seen: Seen = new Map();
     const observer = kafka.consumer({ groupId: `saga-bench-${Date.now()}`, maxWaitTimeInMs: 100 });
     try {
-      await watchOrders(observer, terminalAt);
+      await watchSaga(observer, seen);
       const base: Shape = {
         skus: CATALOG_SKUS.filter((sku) => sku !== "HRL-POSTER-A2"),
         customers: CUSTOMERS,
@@ -106,7 +108,7 @@ export default {
       const run = async (label: string, shape: Shape, perSecond: number, seconds: number) => {
         const result = await offer(
           stack,
-          terminalAt,
+          seen,
           perSecond,
           seconds,
           () => order(shape, sequence++),
@@ -157,6 +159,7 @@ export default {
         "p99 ms": p(result.toConfirmed, 99),
         "max ms": p(result.toConfirmed, 100),
         "POST p99 ms": p(result.post, 99),
+        "hops p50 ms": result.hops.map((hop) => p(hop, 50)).join(" / "),
         "not terminal in 30 s": result.stuck,
         refused: result.refused,
         held: held(result) ? "yes" : "NO",
@@ -171,6 +174,7 @@ export default {
           `knee: ${knee === undefined ? `above ${LOADS[LOADS.length - 1]} orders/s (every load held)` : `between ${heldLoads.at(-1) ?? 0} and ${knee} orders/s (${knee} not held${LOADS.indexOf(knee) < LOADS.length - 1 ? "; higher loads not run" : ""})`}`,
           `${SECONDS_PER_LOAD} s per load; 1×: ${base.skus.length} SKUs, ${CUSTOMERS} customers; 10×: ${scaled.skus.length} SKUs, ${scaled.customers} customers (run after the 1× loads, on the same databases)`,
           "latency: from when an order was due (open loop) to its OrderConfirmed on the orders topic; every order pays with tok_visa and stock is plentiful",
+          "hops p50: due → OrderPlaced on Kafka (POST + order relay) / → InventoryReserved (inventory consumer + relay) / → PaymentProcessed (payment consumer, worker poll, relay) / → OrderConfirmed (order consumer + relay)",
           "everything on one machine: Kafka, the registry, Postgres, 5 services, 4 relays and this load generator share its cores",
         ],
       };
@@ -187,22 +191,41 @@ function held(result: LoadResult): boolean {
   return result.stuck === 0 && result.refused === 0 && result.sustained >= 0.95 * result.offered;
 }
 
-/** Notes when each order's terminal event reaches the `orders` topic (the key is the order id). */
-async function watchOrders(consumer: Consumer, terminalAt: Map<string, { at: number; type: string }>) {
+/** Per order, when each step of its saga was first seen on Kafka (performance.now() here). */
+type Seen = Map<string, Map<string, number>>;
+
+/** The saga's steps, in order, as the topics show them; the last two are the terminal ones. */
+const STEPS = ["OrderPlaced", "InventoryReserved", "PaymentProcessed", "OrderConfirmed", "OrderCancelled"];
+
+/** Notes when each step of each order reaches its topic (every event is keyed by its order id). */
+async function watchSaga(consumer: Consumer, seen: Seen) {
   await consumer.connect();
-  await consumer.subscribe({ topics: ["orders"], fromBeginning: true });
+  await consumer.subscribe({ topics: ["orders", "inventory", "payments"], fromBeginning: true });
   await consumer.run({
+    partitionsConsumedConcurrently: 9,
     eachBatch: async ({ batch }) => {
       const at = performance.now();
       for (const message of batch.messages) {
         const type = message.headers?.[HEADERS.eventType]?.toString();
-        if (type === "OrderConfirmed" || type === "OrderCancelled") {
-          const orderId = message.key!.toString();
-          if (!terminalAt.has(orderId)) terminalAt.set(orderId, { at, type });
+        if (!type || !STEPS.includes(type)) continue;
+        const orderId = message.key!.toString();
+        let steps = seen.get(orderId);
+        if (!steps) {
+          steps = new Map();
+          seen.set(orderId, steps);
         }
+        if (!steps.has(type)) steps.set(type, at);
       }
     },
   });
+}
+
+function terminalOf(seen: Seen, orderId: string): { at: number; type: string } | undefined {
+  const steps = seen.get(orderId);
+  const confirmed = steps?.get("OrderConfirmed");
+  if (confirmed !== undefined) return { at: confirmed, type: "OrderConfirmed" };
+  const cancelled = steps?.get("OrderCancelled");
+  return cancelled === undefined ? undefined : { at: cancelled, type: "OrderCancelled" };
 }
 
 /**
@@ -211,7 +234,7 @@ async function watchOrders(consumer: Consumer, terminalAt: Map<string, { at: num
  */
 async function offer(
   stack: Stack,
-  terminalAt: ReadonlyMap<string, { at: number; type: string }>,
+  seen: Seen,
   perSecond: number,
   seconds: number,
   body: () => string,
@@ -248,14 +271,25 @@ async function offer(
   }
   await Promise.all(sends);
   for (;;) {
-    const open = placed.filter((p) => p.orderId && !terminalAt.has(p.orderId));
+    const open = placed.filter((p) => p.orderId && !terminalOf(seen, p.orderId));
     const overdue = open.every((p) => performance.now() - p.due > TERMINAL_WITHIN_MS);
     if (open.length === 0 || overdue) break;
     progress(`waiting for ${open.length} orders to be terminal`);
     await sleep(200);
   }
   const accepted = placed.filter((p) => p.orderId);
-  const ends = accepted.map((p) => terminalAt.get(p.orderId!));
+  const ends = accepted.map((p) => terminalOf(seen, p.orderId!));
+  // Each hop's latency over the confirmed orders: due → placed on Kafka → reserved → charged → confirmed.
+  const hops = [0, 1, 2, 3].map((hop) =>
+    accepted
+      .flatMap((p) => {
+        const steps = seen.get(p.orderId!);
+        const from = hop === 0 ? p.due : steps?.get(STEPS[hop - 1]!);
+        const to = steps?.get(STEPS[hop]!);
+        return from === undefined || to === undefined ? [] : [to - from];
+      })
+      .sort((a, b) => a - b),
+  );
   const inTime = accepted.filter((p, i) => ends[i] && ends[i]!.at - p.due <= TERMINAL_WITHIN_MS);
   const times = ends.flatMap((end) => (end ? [end.at] : []));
   const span = (Math.max(...times) - Math.min(...times)) / 1000;
@@ -273,6 +307,7 @@ async function offer(
       .filter((ms) => !Number.isNaN(ms))
       .sort((a, b) => a - b),
     post: accepted.map((p) => p.answeredAt! - p.due).sort((a, b) => a - b),
+    hops,
   };
 }
 
