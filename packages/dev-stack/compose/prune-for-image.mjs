@@ -1,28 +1,23 @@
-// Used by services/Dockerfile after `turbo prune`: removes the development stack workspace from the
-// pruned trees (folder, workspace entry, and every devDependency on it), so images neither build
-// nor install it and nothing only it needs (tsx, maildev, ...). Plain Node, no dependencies.
+// Used by services/Dockerfile after `turbo prune`: trims the pruned manifests to what an image build
+// needs. The development stack workspace goes (folder, workspace entry, every dependency on it), and
+// development dependencies are cut to the compiler, turbo and type packages: no test runner, linter,
+// tsx or browser driver is downloaded into an image build. Plain Node, no dependencies.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-const NAME = "@herald/dev-stack";
-const DIR = "packages/dev-stack";
+const DEV_STACK = "packages/dev-stack";
+const BUILD_TOOLS = /^(typescript|turbo|@types\/.+)$/;
 
 for (const root of process.argv.slice(2)) {
-  rmSync(join(root, DIR), { recursive: true, force: true });
+  rmSync(join(root, DEV_STACK), { recursive: true, force: true });
   edit(join(root, "package.json"), (manifest) => {
     if (Array.isArray(manifest.workspaces))
-      manifest.workspaces = manifest.workspaces.filter((w) => w !== DIR);
+      manifest.workspaces = manifest.workspaces.filter((w) => w !== DEV_STACK);
   });
   for (const group of ["packages", "services"]) {
     const dir = join(root, group);
-    if (!existsSync(dir)) continue;
-    for (const folder of readdirSync(dir)) {
-      edit(join(dir, folder, "package.json"), (manifest) => {
-        for (const field of ["dependencies", "devDependencies", "optionalDependencies"]) {
-          if (manifest[field]) delete manifest[field][NAME];
-        }
-      });
-    }
+    for (const folder of existsSync(dir) ? readdirSync(dir) : [])
+      edit(join(dir, folder, "package.json"), () => {});
   }
 }
 
@@ -30,5 +25,13 @@ function edit(file, change) {
   if (!existsSync(file)) return;
   const manifest = JSON.parse(readFileSync(file, "utf8"));
   change(manifest);
+  for (const field of ["dependencies", "optionalDependencies"]) {
+    if (manifest[field]) delete manifest[field]["@herald/dev-stack"];
+  }
+  if (manifest.devDependencies) {
+    for (const name of Object.keys(manifest.devDependencies)) {
+      if (!BUILD_TOOLS.test(name)) delete manifest.devDependencies[name];
+    }
+  }
   writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
 }

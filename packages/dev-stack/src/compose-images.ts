@@ -211,6 +211,13 @@ async function ensureBase(context: StandInContext): Promise<void> {
         rmSync(join(path, entry), { recursive: true, force: true });
     }
   }
+  for (const cache of readdirSync(join(rootfs, "var", "cache", "apt"))) {
+    if (cache.endsWith(".bin")) rmSync(join(rootfs, "var", "cache", "apt", cache), { force: true });
+  }
+  for (const locale of readdirSync(join(rootfs, "usr", "share", "locale"))) {
+    if (locale !== "locale.alias")
+      rmSync(join(rootfs, "usr", "share", "locale", locale), { recursive: true, force: true });
+  }
   // Packages whose scripts register man pages (OpenJDK's update-alternatives) need the folder.
   mkdirSync(join(rootfs, "usr", "share", "man", "man1"), { recursive: true });
   // Later apt installs in the stand-ins leave documentation and apt's caches out of the layers, as
