@@ -325,6 +325,41 @@ describe("a crash between the gateway call and recording its result", () => {
     expect(await types(orderId)).toEqual([]);
   });
 
+  it("keeps claiming while earlier calls wait for the processor, not one round at a time", async () => {
+    const ids = Array.from({ length: 12 }, () => randomUUID());
+    const orders = ids.map((id) => orderEvents(id));
+    for (const order of orders) {
+      await h.deliver(order.placed());
+      await h.deliver(order.reserved());
+    }
+    let waiting = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gateway: PaymentGateway = {
+      ...h.gateway,
+      async charge(request) {
+        waiting += 1;
+        await held;
+        return h.gateway.charge(request);
+      },
+    };
+    // No call times out (a timed-out call is claimed again once due, and would count twice).
+    const worker = h.worker({ gateway, batchSize: 5, pollMs: 10, gatewayTimeoutMs: 60 * 60_000 });
+    worker.start();
+    try {
+      // With rounds of 5 the worker would wait for the held calls and never get past 5.
+      const deadline = Date.now() + 5_000;
+      while (waiting < orders.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(waiting).toBe(orders.length);
+    } finally {
+      release();
+      await worker.stop();
+    }
+    for (const id of ids) expect(await types(id)).toEqual(["PaymentProcessed"]);
+  });
+
   it("records the result of a slow call that outlived its lease once: the later answer changes nothing", async () => {
     const orderId = randomUUID();
     const order = orderEvents(orderId);

@@ -23,8 +23,13 @@ export interface PaymentWorkerOptions {
   readonly leaseMs?: number;
   /** Pause between looks for due work when there was none. */
   readonly pollMs: number;
-  /** Calls made concurrently per round. Default 10. */
+  /** Calls made concurrently per round (and claimed per transaction). Default 10. */
   readonly batchSize?: number;
+  /**
+   * Calls the running worker keeps in flight at most: it claims more due work while earlier calls
+   * wait for the processor, instead of waiting for a whole round to finish. Default 100.
+   */
+  readonly maxInFlight?: number;
   readonly metrics?: Registry;
   readonly now?: () => number;
 }
@@ -56,6 +61,7 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
   const now = options.now ?? Date.now;
   const leaseMs = options.leaseMs ?? options.gatewayTimeoutMs * 2;
   const batchSize = options.batchSize ?? 10;
+  const maxInFlight = Math.max(options.maxInFlight ?? 100, batchSize);
   const calls = options.metrics
     ? new Counter({
         name: "payment_gateway_calls_total",
@@ -66,11 +72,11 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
     : undefined;
   let running: { stop: AbortController; loop: Promise<void> } | undefined;
 
-  async function claim(): Promise<Call[]> {
+  async function claim(limit: number): Promise<Call[]> {
     return withTransaction(pool, async (tx) => {
       const claimed: Call[] = [];
       const at = now();
-      for (const orderId of await claimDue(tx, at, batchSize)) {
+      for (const orderId of await claimDue(tx, at, limit)) {
         const { state } = await lockPayment(tx, orderId);
         const facts = decide({ type: "StartGatewayCall", leaseMs }, state, { now: at, newPaymentId });
         if (facts.length === 0) continue;
@@ -133,21 +139,42 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
   }
 
   async function runOnce(): Promise<number> {
-    const claimed = await claim();
+    const claimed = await claim(batchSize);
     await Promise.all(claimed.map(async (call) => record(call, await callGateway(call))));
     return claimed.length;
   }
 
+  /**
+   * Claims due work while there is room, each call recorded when the processor answers. Waiting
+   * for a whole round before the next claim would cap the worker at `batchSize` calls per gateway
+   * latency (10 per 150 ms: under 70 charges a second, whatever the load). Claimed work is leased,
+   * so a later claim never takes a call in flight.
+   */
   async function loop(signal: AbortSignal): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
     while (!signal.aborted) {
-      let done = 0;
+      let claimed: Call[] = [];
       try {
-        done = await runOnce();
+        claimed = await claim(Math.min(batchSize, maxInFlight - inFlight.size));
       } catch (error) {
-        logger.warn({ err: error }, "payment worker round failed; trying again");
+        logger.warn({ err: error }, "payment worker could not claim due work; trying again");
       }
-      if (done === 0) await delay(options.pollMs, undefined, { signal }).catch(() => {});
+      for (const call of claimed) {
+        const settled: Promise<void> = callGateway(call)
+          .then((outcome) => record(call, outcome))
+          .catch((error: unknown) =>
+            logger.warn(
+              { err: error, orderId: call.orderId },
+              "payment worker could not record a call; its lease will run out",
+            ),
+          )
+          .finally(() => inFlight.delete(settled));
+        inFlight.add(settled);
+      }
+      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+      else if (claimed.length === 0) await delay(options.pollMs, undefined, { signal }).catch(() => {});
     }
+    await Promise.all(inFlight);
   }
 
   return {
