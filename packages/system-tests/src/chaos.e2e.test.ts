@@ -285,6 +285,8 @@ async function readTopic(topic: string): Promise<{ type: string; orderId: string
 
 interface FaultFigure {
   readonly fault: string;
+  /** When it was injected (epoch ms). */
+  readonly at: number;
   /** From the fault to the component answering ready again (its `up()` resolved). */
   readonly readyMs: number;
   /** From the fault until an order placed after the restart was CONFIRMED: the system works again. */
@@ -331,7 +333,7 @@ async function injectFaults(load: Load): Promise<{ figures: FaultFigure[]; banke
     expect(probe.orderId, `the probe order after "${fault.name}" was never accepted`).toBeDefined();
     expect(await client.settled(probe.orderId!, 60_000)).toMatchObject({ status: "CONFIRMED" });
     await expectAllRunning(fault.name);
-    figures.push({ fault: fault.name, readyMs: ready - hit, recoveredMs: Date.now() - hit });
+    figures.push({ fault: fault.name, at: hit, readyMs: ready - hit, recoveredMs: Date.now() - hit });
     progress(
       `${fault.name}: ready after ${seconds(ready - hit)}, orders confirm again after ${seconds(Date.now() - hit)}`,
     );
@@ -419,7 +421,11 @@ async function checkCharges(accepted: readonly Accepted[], final: ReadonlyMap<st
  * outcome calls for. Two copies with one Message-ID (a sender that died between the server's
  * acceptance and recording it) and two identities are told apart in the failure.
  */
-async function checkMails(accepted: readonly Accepted[], final: ReadonlyMap<string, Outcome>) {
+async function checkMails(
+  accepted: readonly Accepted[],
+  final: ReadonlyMap<string, Outcome>,
+  faults: readonly FaultFigure[],
+) {
   const recipients = new Set(accepted.map((p) => p.email));
   const mails = await eventually(async () => {
     const ours = (await client.mails(stack.infra.mailApiUrl)).filter((mail) =>
@@ -446,9 +452,15 @@ async function checkMails(accepted: readonly Accepted[], final: ReadonlyMap<stri
     .filter(([key, list]) => !expected.has(key) || identities(list) > 1)
     .map(([key, list]) => `${key}: ${copies(list)}`);
   expect.soft(wrong, "mails for the wrong outcome, or one mail under two identities").toEqual([]);
+  // Which fault the first copy went out during: a sender killed mid-send, or one that stayed alive?
+  const during = (list: readonly ReceivedMail[]) => {
+    const first = Math.min(...list.map((mail) => Date.parse(mail.time ?? "")));
+    const fault = faults.findLast((f) => f.at <= first + 1_000);
+    return fault ? `, first copy ${seconds(first - fault.at)} after "${fault.fault}"` : "";
+  };
   const resent = [...mailsOf]
     .filter(([, list]) => list.length > 1 && identities(list) === 1)
-    .map(([key, list]) => `${key}: ${copies(list)}`);
+    .map(([key, list]) => `${key}: ${copies(list)}${during(list)}`);
   expect.soft(resent, "mails delivered twice (the same Message-ID again)").toEqual([]);
   return { resent: resent.length, wrong: wrong.length };
 }
@@ -525,7 +537,7 @@ describe("faults under a steady stream of orders, on a private stack", () => {
     expect(wrong, "orders not in the state their token calls for").toEqual([]);
 
     const charges = await checkCharges(accepted, final);
-    const mails = await checkMails(accepted, final);
+    const mails = await checkMails(accepted, final, figures);
     const mailsSettled = Date.now();
     await checkStock(before, accepted, final);
 
