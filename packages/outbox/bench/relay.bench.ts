@@ -8,6 +8,7 @@ import { createRelayRig, events, type Measured, paced, row } from "./relay-rig.j
 const LOADS = [500, 1_000, 2_000];
 const SECONDS_PER_LOAD = Number(process.env.BENCH_RELAY_SECONDS ?? 10);
 const DRAIN_EVENTS = Number(process.env.BENCH_RELAY_DRAIN ?? 20_000);
+const DRAIN_ROUNDS = 2;
 
 function message(event: DomainEvent, value: Buffer): Message {
   return {
@@ -117,11 +118,20 @@ export default {
           `${rate} ev/s offered: relay ${Math.round(relayRate)} ev/s = ${((100 * relayRate) / relayed.sourceRate).toFixed(0)}% of what its writers committed (${Math.round(relayed.sourceRate)} ev/s), ${((100 * relayRate) / (direct.events / direct.seconds)).toFixed(0)}% of raw`,
         );
       }
-      progress(`relay draining a backlog of ${DRAIN_EVENTS}`);
-      const drainedByRelay = await rig.relayDrain(DRAIN_EVENTS, offset);
-      offset += DRAIN_EVENTS;
-      progress(`raw producer sending ${DRAIN_EVENTS} back to back`);
-      const drainedRaw = await rawDrain(offset);
+      // Drains alternate, twice each, and the faster of each counts: load from elsewhere on the
+      // machine comes and goes, and one unlucky drain would otherwise decide the ratio.
+      let drainedByRelay: Measured | undefined;
+      let drainedRaw: Measured | undefined;
+      const faster = (a: Measured | undefined, b: Measured) => (a && a.seconds <= b.seconds ? a : b);
+      for (let round = 1; round <= DRAIN_ROUNDS; round++) {
+        progress(`relay draining a backlog of ${DRAIN_EVENTS} (${round}/${DRAIN_ROUNDS})`);
+        drainedByRelay = faster(drainedByRelay, await rig.relayDrain(DRAIN_EVENTS, offset));
+        offset += DRAIN_EVENTS;
+        progress(`raw producer sending ${DRAIN_EVENTS} back to back (${round}/${DRAIN_ROUNDS})`);
+        drainedRaw = faster(drainedRaw, await rawDrain(offset));
+        offset += DRAIN_EVENTS;
+      }
+      if (!drainedByRelay || !drainedRaw) throw new Error("no drain ran");
       rows.push(
         {
           ...row("relay (backlog drain)", "max", drainedByRelay),
@@ -130,7 +140,7 @@ export default {
         { ...row("raw kafkajs (back to back)", "max", drainedRaw), "vs raw": 1 },
       );
       notes.push(
-        `backlog drain: relay ${Math.round(drainedByRelay.events / drainedByRelay.seconds)} ev/s = ${((100 * drainedRaw.seconds) / drainedByRelay.seconds).toFixed(0)}% of raw; drain rows' latency columns are time since the drain started`,
+        `backlog drain: relay ${Math.round(drainedByRelay.events / drainedByRelay.seconds)} ev/s = ${((100 * drainedRaw.seconds) / drainedByRelay.seconds).toFixed(0)}% of raw (the faster of ${DRAIN_ROUNDS} alternating drains each); drain rows' latency columns are time since the drain started`,
         "relay latency: client-observed COMMIT to Kafka ack of the relay's batch; raw: send() call to its ack",
       );
     } finally {
