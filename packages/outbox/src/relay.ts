@@ -133,6 +133,8 @@ interface Session {
   readonly onError: (error: Error) => void;
   broken?: Error;
   savedAt: number;
+  /** When the watermark was last probed (Date.now()). */
+  probedAt: number;
   /** Cursors moved in memory since they were last saved; `published` if rows went out meanwhile. */
   unsaved: "none" | "idle" | "published";
 }
@@ -170,6 +172,9 @@ const STOP_GRACE_MS = 10_000;
 
 /** How far past the laggard cursor one read looks, in batches. */
 const READ_WINDOW_BATCHES = 4;
+
+/** While a backlog drains, the watermark is probed at least this often (not before every batch). */
+const DRAINING_PROBE_INTERVAL_MS = 100;
 
 /**
  * The relay: publishes outbox rows to Kafka (Avro, keyed by aggregate) at least once, in id order
@@ -254,6 +259,7 @@ export function createRelay(options: RelayOptions): Relay {
         owned: new Map(),
         onError,
         savedAt: 0,
+        probedAt: 0,
         unsaved: "none",
       };
     } catch (error) {
@@ -326,6 +332,7 @@ export function createRelay(options: RelayOptions): Relay {
   async function probe(s: Session): Promise<void> {
     const request = s.watermark.writersRequest();
     const sentAt = Date.now();
+    s.probedAt = sentAt;
     const { rows } = await s.client.query<{ issued: string; writers: string[] | null; now_ms: number }>(
       // The writers are read in the projection, a subquery correlated with the sequence row, so
       // after the sequence was read: see PublicationWatermark for why that never skips a row. No
@@ -649,7 +656,11 @@ export function createRelay(options: RelayOptions): Relay {
         nextRebalanceAt = Date.now() + rebalanceIntervalMs * (0.75 + Math.random() / 2);
       }
       if (s.owned.size === 0) return "idle";
-      await probe(s);
+      // While a backlog drains, the batch read ahead lies below the watermark of the last probe
+      // (a watermark only rises), so it goes out without probing first: a probe (the sequence and
+      // the outbox's writers from pg_locks) took about as long as sending a batch to Kafka.
+      const readAhead = prefetched !== undefined && sameCursors(prefetched.from, s.owned);
+      if (!readAhead || Date.now() - s.probedAt >= DRAINING_PROBE_INTERVAL_MS) await probe(s);
     } catch (error) {
       throw databaseError("lost the relay session", error);
     }
