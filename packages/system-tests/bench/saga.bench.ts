@@ -12,12 +12,16 @@ import { createClient, orderRequest } from "../src/client.js";
 /** Far from the shared stack's ports and from the other private stacks' (31xxx, 32xxx). */
 const BASE_PORT = 34_000;
 const STACK_NAME = "bench-saga";
-const LOADS = (process.env.BENCH_SAGA_LOADS ?? "50,100,200,400").split(",").map(Number);
-/** Loads the 10× SKUs and customers variant runs at. */
-const SCALED_LOADS = (process.env.BENCH_SAGA_SCALED_LOADS ?? "100,200")
-  .split(",")
-  .filter(Boolean)
-  .map(Number);
+/**
+ * Offered loads, in orders/s, run upwards until one is not held (the knee). The issue's 50, 100,
+ * 200 and 400, with steps below 50: on 2 cores shared by everything the knee lies there.
+ */
+const LOADS = (process.env.BENCH_SAGA_LOADS ?? "10,20,30,40,50,100,200,400").split(",").map(Number);
+/**
+ * Loads the 10× SKUs and customers variant runs at; by default the highest load held at 1× and the
+ * knee, so the two shapes compare where it matters.
+ */
+const SCALED_LOADS = process.env.BENCH_SAGA_SCALED_LOADS?.split(",").filter(Boolean).map(Number);
 const SECONDS_PER_LOAD = Number(process.env.BENCH_SAGA_SECONDS ?? 20);
 /** An order not CONFIRMED or CANCELLED this long after it was due is stuck. */
 const TERMINAL_WITHIN_MS = 30_000;
@@ -143,10 +147,12 @@ export default {
         ),
         customers: CUSTOMERS * SCALE,
       };
-      if (SCALED_LOADS.length > 0) {
+      const lastHeld = results.filter((r) => held(r.result)).at(-1)?.result.offered;
+      const scaledLoads = SCALED_LOADS ?? [lastHeld, knee].filter((load) => load !== undefined);
+      if (scaledLoads.length > 0) {
         progress("adding 10× SKUs to the catalog and the shelves");
         await addSkus(stack, scaled.skus);
-        for (const load of SCALED_LOADS) {
+        for (const load of scaledLoads) {
           results.push({
             shape: "10×",
             result: await run("10× SKUs/customers", scaled, load, SECONDS_PER_LOAD),
