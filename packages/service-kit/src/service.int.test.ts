@@ -7,6 +7,7 @@ import {
 } from "@herald/dev-stack/testing";
 import { sampleEvent } from "@herald/events/testing";
 import { enqueue } from "@herald/outbox";
+import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withTransaction } from "./postgres.js";
@@ -81,6 +82,18 @@ describe("startService", () => {
         { timeout: 30_000, interval: 100 },
       )
       .toBe(1);
+  });
+
+  it("survives Postgres ending a connection that is checked out of its pool (as a database restart does)", async () => {
+    const client = await service.context.pool.connect();
+    const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const admin = new pg.Client({ connectionString: testInfra().databaseUrls.order });
+    await admin.connect();
+    await admin.query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
+    await admin.end();
+    await expect(client.query("SELECT 1")).rejects.toThrow();
+    client.release();
+    expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
   });
 
   it("stops HTTP, consumer and relay and closes its pool", async () => {

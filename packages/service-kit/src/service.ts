@@ -139,6 +139,12 @@ export function createServiceContext<S extends ServiceConfigSpec>(
     ...OUTBOX_POOL_SETTINGS,
   });
   pool.on("error", (error) => logger.warn({ err: error }, "idle Postgres connection failed"));
+  // A connection the database ends while it is checked out (a restart, a terminated backend) emits
+  // 'error' on its client; without a listener that would end the process. Its query fails anyway,
+  // and the pool discards the client when it is released.
+  pool.on("connect", (client) =>
+    client.on("error", (error) => logger.debug({ err: error }, "Postgres connection ended while in use")),
+  );
   return {
     name: definition.name,
     config,
