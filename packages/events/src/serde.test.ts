@@ -67,7 +67,7 @@ describe("the event serde", () => {
     expect(typeof decoded.data.metadata.occurredAt).toBe("number");
   });
 
-  it("encodes each event into bytes of its own, however large, and one after another", async () => {
+  it("encodes each event into bytes of its own, with its own schema id, however large, one after another", async () => {
     const serde = createSerde(memoryStore());
     const small = sampleEvent("PaymentProcessed");
     const base = sampleEvent("OrderPlaced");
@@ -80,6 +80,8 @@ describe("the event serde", () => {
     });
     const first = await serde.encode(small);
     const copy = Buffer.from(first);
+    const confirmed = sampleEvent("OrderConfirmed");
+    const another = await serde.encode(confirmed);
     const big = await serde.encode(large);
     expect(big.length).toBeGreaterThan(32 * 1024);
     const second = await serde.encode(small);
@@ -88,6 +90,8 @@ describe("the event serde", () => {
     expect(second).toEqual(first);
     expect(await serde.decode(big)).toEqual(large);
     expect(await serde.decode(first)).toEqual(small);
+    // Each carries its own type's schema id.
+    expect(await serde.decode(another)).toEqual(confirmed);
   });
 
   it("registers each subject once, idempotently, and then never asks the registry again", async () => {

@@ -67,6 +67,9 @@ export function createSerde(
   const readers = new Map<number, Reader>();
   const pendingReaders = new Map<number, Promise<Reader>>();
   let scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  scratch[0] = MAGIC_BYTE;
+  // The schema id the scratch header holds: events of one type in a row share their header.
+  let scratchId = -1;
 
   // Concurrent first uses share one registry call; failures are not cached, so a later call retries.
   function idOf(type: EventType): Promise<number> {
@@ -126,14 +129,18 @@ export function createSerde(
         end = type.encode(event.data, scratch, HEADER_BYTES);
         if (end < 0) {
           scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
+          scratch[0] = MAGIC_BYTE;
+          scratchId = -1;
           end = type.encode(event.data, scratch, HEADER_BYTES);
         }
       } catch (error) {
         const paths = invalidPaths(type, event.data);
         throw violation(event.type, paths.length ? paths : [(error as Error).message], error);
       }
-      scratch.writeUInt8(MAGIC_BYTE, 0);
-      scratch.writeInt32BE(id, 1);
+      if (id !== scratchId) {
+        scratch.writeInt32BE(id, 1);
+        scratchId = id;
+      }
       const bytes = Buffer.allocUnsafe(end);
       scratch.copy(bytes, 0, 0, end);
       return bytes;
