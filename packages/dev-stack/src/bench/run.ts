@@ -38,6 +38,7 @@ async function main(root: string, filter: string | undefined): Promise<void> {
     load: { before: number; after: number };
     report: BenchmarkReport;
   }[] = [];
+  const failed: string[] = [];
   try {
     for (const { file, benchmark } of benchmarks) {
       console.log(`\n▶ ${benchmark.name} (${relative(root, file)})`);
@@ -47,6 +48,11 @@ async function main(root: string, filter: string | undefined): Promise<void> {
       let report: BenchmarkReport;
       try {
         report = await benchmark.run({ infra, progress: progress.update });
+      } catch (error) {
+        // One broken benchmark does not cost the figures of the others.
+        failed.push(benchmark.name);
+        console.error(`  failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        continue;
       } finally {
         progress.end();
       }
@@ -68,9 +74,10 @@ async function main(root: string, filter: string | undefined): Promise<void> {
   const out = join(outDir, `bench-${stamp}.json`);
   writeFileSync(
     out,
-    `${JSON.stringify({ at: new Date().toISOString(), host: hostname(), cores: availableParallelism(), node: process.version, results }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), host: hostname(), cores: availableParallelism(), node: process.version, results, failed }, null, 2)}\n`,
   );
   console.log(`\nresults written to ${relative(root, out)}`);
+  if (failed.length > 0) throw new Error(`failed: ${failed.join(", ")}`);
 }
 
 /** The benchmark's name, read from its file without importing it (for matching `<name>`). */
