@@ -180,6 +180,9 @@ async function main(flags: readonly string[]): Promise<void> {
         });
         if (down.code !== 0 && !failed)
           throw new StackError(`compose down: ${lastLine(down.output)}`, "see docker compose ps");
+        // The engine's data is kept for the next run; what superseded builds left behind is not.
+        await docker(engine, ["image", "prune", "--force"]);
+        await docker(engine, ["builder", "prune", "--force", "--keep-storage=3gb"]);
       }).catch(() => undefined);
       await step("engine stop", () => engine.stop()).catch(() => undefined);
     } else if (run.engine) {
