@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { EmailFailed, EmailSent } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
+import type pg from "pg";
+import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createEmailHarness,
@@ -11,7 +13,9 @@ import {
 } from "../testing/harness.js";
 import { type SmtpAnswer, startTestSmtpServer, type TestSmtpServer } from "../testing/smtp-server.js";
 import { messageIdFor } from "./message-id.js";
+import { createMailSender } from "./sender.js";
 import { claimDueMails } from "./store.js";
+import { createSmtpTransport } from "./transport.js";
 
 let h: EmailHarness | undefined;
 let smtp: TestSmtpServer | undefined;
@@ -140,6 +144,64 @@ describe("the sender", () => {
 
     expect(await settled(h, messageId)).toMatchObject({ status: "SENT", attempts: 2 });
     expect(smtp.accepted.map((message) => message.messageId)).toEqual([messageId]);
+  });
+
+  it("records a mail the server accepted as sent once the database answers again, never sending it twice", async () => {
+    const { h, smtp } = await setUp(() => "accept");
+    const confirmed = confirmation();
+    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
+    await h.react(confirmed);
+    // The database goes away right after the server took the mail (as during a Postgres restart):
+    // the next two connections fail.
+    const real = h.context.pool;
+    let outage = 0;
+    let armed = true;
+    const transport = createSmtpTransport(smtp.url, 5_000);
+    const pool = new Proxy(real, {
+      get(target, property, receiver) {
+        if (property === "connect")
+          return (
+            callback?: (
+              error: Error | undefined,
+              client: pg.PoolClient | undefined,
+              done: () => void,
+            ) => void,
+          ) => {
+            if (outage-- <= 0) return callback ? target.connect(callback) : target.connect();
+            const error = new Error("the database system is shutting down");
+            return callback ? callback(error, undefined, () => {}) : Promise.reject(error);
+          };
+        return Reflect.get(target, property, receiver);
+      },
+    }) as pg.Pool;
+    const sender = createMailSender({
+      pool,
+      transport: {
+        async sendMail(message) {
+          const sent = await transport.sendMail(message);
+          if (armed) outage = 2;
+          armed = false;
+          return sent;
+        },
+      },
+      from: "Herald <orders@herald.test>",
+      logger: pino({ level: "silent" }),
+      maxAttempts: 5,
+      retry: { initialMs: 50, maxMs: 200 },
+      leaseMs: 1_500,
+      concurrency: 5,
+      pollIntervalMs: 20,
+    });
+    sender.start();
+    try {
+      expect(await settled(h, messageId)).toMatchObject({ status: "SENT", attempts: 1 });
+      // Well past the lease: nothing sends it again.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(smtp.received.map((message) => message.messageId)).toEqual([messageId]);
+      expect(await h.outbox("EmailSent")).toHaveLength(1);
+    } finally {
+      await sender.stop();
+    }
   });
 
   it("never turns one recipient value into several recipients", async () => {

@@ -110,6 +110,8 @@ export function createMailSender(options: MailSenderOptions): MailSender {
       correlationId: mail.cause.correlationId,
       attempt: mail.attempts,
     });
+    // The claim holds the mail until then; after it another sender may take the mail over.
+    const claimEndsAt = Date.now() + options.leaseMs;
     try {
       await transport.sendMail({
         from: options.from,
@@ -126,13 +128,20 @@ export function createMailSender(options: MailSenderOptions): MailSender {
       await failed(mail, error, log);
       return;
     }
-    // If this commit is lost (crash, database gone) the mail is sent again after its lease, with
-    // the same Message-ID: at least once, never under a second identity.
-    const marked = await withTransaction(pool, async (tx) => {
-      if (!(await markSent(tx, mail.messageId))) return false;
-      await enqueue(tx, sentEvent(mail));
-      return true;
-    });
+    // The server has the mail now: recording that is retried while the claim lasts (a database
+    // restart takes seconds), so a live sender never sends it twice. Only if this process dies, or
+    // the database stays away past the claim, is the mail sent again, with the same Message-ID: at
+    // least once, never under a second identity.
+    const marked = await retryUntil(
+      claimEndsAt,
+      () =>
+        withTransaction(pool, async (tx) => {
+          if (!(await markSent(tx, mail.messageId))) return false;
+          await enqueue(tx, sentEvent(mail));
+          return true;
+        }),
+      (error, retryInMs) => log.warn({ err: error, retryInMs }, "recording a sent mail failed; retrying"),
+    );
     if (marked) {
       counters?.sent.inc({ template: mail.template });
       log.info("mail sent");
@@ -233,6 +242,24 @@ function counter(registry: Registry, name: string, help: string): Counter<"templ
 function describe(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
+}
+
+/** Runs `work` until it succeeds, backing off from 100 ms to 2 s; gives up with its error at `deadline`. */
+async function retryUntil<T>(
+  deadline: number,
+  work: () => Promise<T>,
+  retrying: (error: unknown, retryInMs: number) => void,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const waitMs = Math.min(100 * 2 ** attempt, 2_000);
+      if (Date.now() + waitMs >= deadline) throw error;
+      retrying(error, waitMs);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
