@@ -453,16 +453,29 @@ async function checkMails(
     .map(([key, list]) => `${key}: ${copies(list)}`);
   expect.soft(wrong, "mails for the wrong outcome, or one mail under two identities").toEqual([]);
   // Which fault the first copy went out during: a sender killed mid-send, or one that stayed alive?
-  const during = (list: readonly ReceivedMail[]) => {
+  const faultOf = (list: readonly ReceivedMail[]) => {
     const first = Math.min(...list.map((mail) => Date.parse(mail.time ?? "")));
-    const fault = faults.findLast((f) => f.at <= first + 1_000);
+    return { first, fault: faults.findLast((f) => f.at <= first + 1_000) };
+  };
+  const during = (list: readonly ReceivedMail[]) => {
+    const { first, fault } = faultOf(list);
     return fault ? `, first copy ${seconds(first - fault.at)} after "${fault.fault}"` : "";
   };
-  const resent = [...mailsOf]
-    .filter(([, list]) => list.length > 1 && identities(list) === 1)
+  // SMTP has no two-phase commit: a sender killed after the server took a mail and before it
+  // recorded that sends it again after its lease, under the same Message-ID (the README's one
+  // possible duplicate, which a receiver can drop). Only that case is allowed, and counted.
+  const killedMidSend = (list: readonly ReceivedMail[]) => {
+    const { first, fault } = faultOf(list);
+    return fault?.fault === "kill -9 email" && first <= fault.at + 1_000;
+  };
+  const twice = [...mailsOf].filter(([, list]) => list.length > 1 && identities(list) === 1);
+  const resent = twice
+    .filter(([, list]) => !killedMidSend(list))
     .map(([key, list]) => `${key}: ${copies(list)}${during(list)}`);
-  expect.soft(resent, "mails delivered twice (the same Message-ID again)").toEqual([]);
-  return { resent: resent.length, wrong: wrong.length };
+  expect
+    .soft(resent, "mails delivered twice (the same Message-ID again) by a sender that stayed alive")
+    .toEqual([]);
+  return { resent: resent.length, resentAfterKill: twice.length - resent.length, wrong: wrong.length };
 }
 
 /** The stock adds up: what confirmed orders bought is gone from the shelf, nothing is left reserved. */
@@ -564,7 +577,10 @@ describe("faults under a steady stream of orders, on a private stack", () => {
       ["duplicates absorbed by inboxes (outcome=duplicate)", String(duplicates)],
       ["repeated gateway calls answered by idempotency key", String(charges.gatewayRepeats)],
       ["payment facts announced twice", String(charges.announcedTwice)],
-      ["mails delivered twice (same Message-ID) / under two identities", `${mails.resent} / ${mails.wrong}`],
+      [
+        "mails delivered twice (same Message-ID): by a live sender / after kill -9 email mid-send; under two identities",
+        `${mails.resent} / ${mails.resentAfterKill}; ${mails.wrong}`,
+      ],
     ];
     const width = Math.max(...rows.map(([label]) => label.length));
     passed = true;
