@@ -172,6 +172,7 @@ export default {
         "max ms": p(result.toConfirmed, 100),
         "POST p99 ms": p(result.post, 99),
         "hops p50 ms": result.hops.map((hop) => p(hop, 50)).join(" / "),
+        cancelled: result.cancelled,
         "not terminal in 30 s": result.stuck,
         refused: result.refused,
         held: held(result) ? "yes" : "NO",
