@@ -16,7 +16,13 @@ const order = {
   customerEmail: "recovery@example.com",
   items: [{ sku: "HRL-MUG-BLUE", quantity: 1 }],
   paymentMethodToken: "tok_visa",
-  shippingAddress: { recipientName: "Bench", line1: "1 Loop Rd", city: "Berlin", postalCode: "10115", country: "DE" },
+  shippingAddress: {
+    recipientName: "Bench",
+    line1: "1 Loop Rd",
+    city: "Berlin",
+    postalCode: "10115",
+    country: "DE",
+  },
 };
 
 /**
