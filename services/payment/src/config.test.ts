@@ -16,7 +16,7 @@ describe("payment configuration", () => {
       PAYMENT_MAX_ATTEMPTS: 5,
       PAYMENT_RETRY_INITIAL_MS: 500,
       PAYMENT_RETRY_MAX_MS: 30_000,
-      PAYMENT_WORKER_POLL_MS: 100,
+      PAYMENT_WORKER_POLL_MS: 25,
     });
   });
 

@@ -36,7 +36,7 @@ export const configSpec = {
   }),
   PAYMENT_WORKER_POLL_MS: env.integer({
     description: "how often the gateway worker looks for due charges and refunds when idle",
-    default: 100,
+    default: 25,
     min: 10,
     max: 60_000,
   }),
