@@ -10,7 +10,7 @@ export {
   type Readiness,
   type ReadinessCheck,
 } from "./http.js";
-export { consumerLogHooks, createKafka, ensureTopics, relayLogHooks } from "./kafka.js";
+export { consumerLogHooks, createKafka, relayLogHooks } from "./kafka.js";
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./logger.js";
 export { type Migration, runMigrations } from "./migrations.js";
 export { postgresReadiness, withTransaction } from "./postgres.js";

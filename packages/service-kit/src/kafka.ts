@@ -1,5 +1,5 @@
 import type { ConsumerHooks, RelayHooks } from "@herald/outbox";
-import { type Admin, Kafka, type logCreator, logLevel } from "kafkajs";
+import { Kafka, type logCreator, logLevel } from "kafkajs";
 import type { Logger } from "pino";
 
 /** A kafkajs client that logs through pino (warnings and errors unless the service logs at debug). */
@@ -75,17 +75,4 @@ export function relayLogHooks(logger: Logger): RelayHooks {
     rewound: (rewind) =>
       logger.warn(rewind, "outbox ids went backwards: republishing what the outbox holds for these buckets"),
   };
-}
-
-/**
- * Creates whichever of `topics` do not exist yet (broker defaults for partitions and replicas), so
- * a consumer never subscribes to a topic that a broker is still auto-creating. Existing topics are
- * not asked for again, which would only make the broker answer with errors.
- */
-export async function ensureTopics(admin: Admin, topics: readonly string[]): Promise<string[]> {
-  const existing = new Set(await admin.listTopics());
-  const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
-  if (missing.length > 0)
-    await admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
-  return missing;
 }

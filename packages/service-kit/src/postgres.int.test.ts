@@ -70,4 +70,22 @@ describe("withTransaction", () => {
     await withTransaction(pool, (tx) => tx.query("INSERT INTO claims VALUES ('e')"));
     expect(await claims()).toEqual(["a", "c", "e"]);
   });
+
+  it("runs read-only at the isolation level asked for: one snapshot for several reads, no writes", async () => {
+    const seen = await withTransaction(
+      pool,
+      async (tx) => {
+        const before = await tx.query("SELECT count(*)::int AS n FROM claims");
+        await pool.query("INSERT INTO claims VALUES ('f')"); // another session, committed meanwhile
+        const after = await tx.query("SELECT count(*)::int AS n FROM claims");
+        const { rows } = await tx.query("SHOW transaction_isolation");
+        return { before: before.rows[0].n, after: after.rows[0].n, isolation: rows[0].transaction_isolation };
+      },
+      { isolation: "repeatable read", readOnly: true },
+    );
+    expect(seen).toEqual({ before: 3, after: 3, isolation: "repeatable read" });
+    await expect(
+      withTransaction(pool, (tx) => tx.query("INSERT INTO claims VALUES ('g')"), { readOnly: true }),
+    ).rejects.toMatchObject({ code: "25006" });
+  });
 });

@@ -6,9 +6,14 @@ import { ServiceKitError } from "./errors.js";
  * A statement that fails aborts the whole transaction even when `work` catches its error; Postgres
  * then answers COMMIT with ROLLBACK, which rejects with SERVICE_TRANSACTION_ROLLED_BACK. To survive
  * an expected failure (e.g. a unique violation), run that statement under a savepoint
- * (`withSavepoint` of `@herald/outbox`).
+ * (`withSavepoint` of `@herald/outbox`). `options` choose a stricter isolation level or a
+ * read-only transaction (e.g. one consistent snapshot for several reads).
  */
-export async function withTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  work: (tx: pg.PoolClient) => Promise<T>,
+  options: { isolation?: "repeatable read" | "serializable"; readOnly?: boolean } = {},
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   // A checked-out client has none of the pool's error listeners: when Postgres ends the session (a
@@ -19,7 +24,8 @@ export async function withTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient
   };
   client.on("error", onError);
   try {
-    await client.query("BEGIN");
+    const isolation = options.isolation ? ` ISOLATION LEVEL ${options.isolation.toUpperCase()}` : "";
+    await client.query(`BEGIN${isolation}${options.readOnly ? " READ ONLY" : ""}`);
     const result = await work(client);
     const committed = await client.query("COMMIT");
     if (committed.command === "COMMIT") return result;

@@ -93,7 +93,8 @@ describe("startService", () => {
     await admin.end();
     await expect(client.query("SELECT 1")).rejects.toThrow();
     client.release();
-    expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
+    // The broken connection left the pool; the next query gets a fresh one.
+    expect((await service.context.pool.query("SELECT 1 AS ok")).rows).toEqual([{ ok: 1 }]);
   });
 
   it("stops HTTP, consumer and relay and closes its pool", async () => {

@@ -17,7 +17,7 @@ import type { Registry } from "prom-client";
 import { type ConfigOf, env, loadConfig } from "./config.js";
 import { ServiceKitError } from "./errors.js";
 import { createHttpServer, createMetricsRegistry, type Readiness } from "./http.js";
-import { consumerLogHooks, createKafka, ensureTopics, relayLogHooks } from "./kafka.js";
+import { consumerLogHooks, createKafka, relayLogHooks } from "./kafka.js";
 import { createLogger, LOG_LEVELS } from "./logger.js";
 import { type Migration, runMigrations } from "./migrations.js";
 import { postgresReadiness } from "./postgres.js";
@@ -312,21 +312,17 @@ function joinInBackground<S extends ServiceConfigSpec>(
     stopped.abort();
     await consumer.stop();
   });
+  // The consumer creates the topics it subscribes to that do not exist yet.
   const joined = (async () => {
-    const admin = context.kafka.admin();
     for (let delay = CONSUMER_RETRY_MS.initial; !stopped.signal.aborted; ) {
       const started = Date.now();
       try {
-        await admin.connect();
-        await ensureTopics(admin, spec.topics);
-        await admin.disconnect();
         await consumer.start();
         if (stopped.signal.aborted) return;
         state = "joined";
         log.info({ groupId: spec.groupId, ms: Date.now() - started }, "consumer joined its group");
         return;
       } catch (error) {
-        await admin.disconnect().catch(() => {});
         lastError = error instanceof Error ? error.message : String(error);
         log.warn({ err: error, retryInMs: delay }, "consumer could not join; retrying");
         await new Promise((resolve) => setTimeout(resolve, delay));

@@ -1,3 +1,4 @@
+import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
 import { FUNNEL_STAGES, type FunnelStage } from "../projection/effects.js";
 
@@ -64,22 +65,8 @@ export interface TimelineEntry {
 const LIVE = "(SELECT generation FROM analytics_generations WHERE state = 'live')";
 
 /** Runs `read` in one read-only snapshot, so figures read by several queries agree with each other. */
-async function inSnapshot<T>(pool: pg.Pool, read: (db: pg.ClientBase) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const result = await read(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {
-      broken = true;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+function inSnapshot<T>(pool: pg.Pool, read: (db: pg.ClientBase) => Promise<T>): Promise<T> {
+  return withTransaction(pool, read, { isolation: "repeatable read", readOnly: true });
 }
 
 /** The live generation and its fact count: cheap, and different whenever a figure may have changed. */

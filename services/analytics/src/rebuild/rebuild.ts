@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type DomainEvent, type EventSerde, EventsError } from "@herald/events";
+import { withTransaction } from "@herald/service-kit";
 import type { EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import pg from "pg";
 import { AnalyticsError } from "../errors.js";
@@ -249,50 +250,29 @@ async function decode(serde: EventSerde, message: KafkaMessage): Promise<DomainE
 /** Runs `work` in a transaction, again after a deadlock or serialization failure. */
 async function withRetries<T>(pool: pg.Pool, work: (tx: pg.ClientBase) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    let broken = false;
     try {
-      await client.query("BEGIN");
-      const result = await work(client);
-      await client.query("COMMIT");
-      return result;
+      return await withTransaction(pool, work);
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => {
-        broken = true;
-      });
       const code = (error as { code?: string }).code;
       if (attempt >= 5 || (code !== "40P01" && code !== "40001")) throw error;
-    } finally {
-      client.release(broken);
     }
   }
 }
 
 /** Makes `generation` live and the current one retired, in one transaction. */
-async function swapIn(pool: pg.Pool, generation: number, replayed: number): Promise<void> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query("BEGIN");
-    await client.query(
+function swapIn(pool: pg.Pool, generation: number, replayed: number): Promise<void> {
+  return withTransaction(pool, async (tx) => {
+    await tx.query(
       "UPDATE analytics_generations SET state = 'retired', finished_at = now() WHERE state = 'live'",
     );
-    const { rowCount } = await client.query(
+    const { rowCount } = await tx.query(
       `UPDATE analytics_generations SET state = 'live', finished_at = now(), replayed = $2
         WHERE generation = $1 AND state = 'building'`,
       [generation, replayed],
     );
     if (rowCount !== 1)
       throw new AnalyticsError("ANALYTICS_REBUILD_FAILED", `generation ${generation} is no longer building`);
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {
-      broken = true;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  });
 }
 
 /** Deletes the rows of retired and failed generations in small batches (no long transaction). */
