@@ -27,7 +27,8 @@ import { SERVICE_NAMES, type ServiceName } from "./services.js";
 // cannot make, `up --build --wait`, an order through the published port, its mail, `down -v`.
 
 const COMPOSE_FILE = join(repoRoot, "docker-compose.yml");
-const SERVICE_DOCKERFILE = join(repoRoot, "services", "Dockerfile");
+/** Every service Dockerfile builds on the same Node image (a unit test keeps them in step). */
+const SERVICE_DOCKERFILE = join(repoRoot, "services", "order", "Dockerfile");
 const INFRA = ["postgres", "kafka", "topics-init", "schema-registry", "maildev"] as const;
 const RELAY_VARIABLES = [
   "DATABASE_URL",
@@ -266,11 +267,11 @@ async function lintFacts(): Promise<LintFacts> {
   };
 }
 
-/** The Node image services/Dockerfile builds on (its NODE_IMAGE default). */
+/** The Node image the service Dockerfiles build on (their NODE_IMAGE default). */
 function nodeBaseImage(): string {
   const match = /^ARG NODE_IMAGE=(\S+)/m.exec(readFileSync(SERVICE_DOCKERFILE, "utf8"));
   if (!match?.[1])
-    throw new StackError("services/Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
+    throw new StackError("services/order/Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
   return match[1];
 }
 
