@@ -115,6 +115,12 @@ export function createClient(system: Pick<System, "url">) {
       const mails = await client.mails(mailApiUrl);
       return mails.filter((mail) => mail.to.some((to) => to.address === recipient));
     },
+    /** Waits until Inventory shows the order's reservation in `status` (it moves after the order's own status does). */
+    reservationIn: (orderId: string, status: string) =>
+      eventually(async () => {
+        const [reservation] = await client.reservations(orderId);
+        return reservation?.status === status ? reservation : undefined;
+      }),
     setOnHand: (sku: string, onHand: number) =>
       call<StockLevel>(`${system.url("inventory")}/stock/${sku}`, {
         method: "PUT",
