@@ -1,3 +1,13 @@
+export {
+  deadLetterTopicOf,
+  type KafkaGrant,
+  kafkaGrants,
+  kafkaPrincipalOf,
+  provisionedTopics,
+  SUBSCRIPTIONS,
+  type Subscription,
+  subscriptionOf,
+} from "./access.js";
 export { schemaFingerprintOf, validateEvent } from "./avro.js";
 export { EventsError, type EventsErrorCode } from "./errors.js";
 export type { DomainEvent, EventOf } from "./events.js";

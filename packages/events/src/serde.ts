@@ -9,7 +9,7 @@ import { subjectOf } from "./topics.js";
 
 /** Turns events into Kafka message values and back, through the schema registry. */
 export interface EventSerde {
-  /** Registers every event schema under its subject; idempotent. Call at service start. */
+  /** Registers every event schema under its subject (in `lookup` mode: finds every id); idempotent. */
   register(): Promise<void>;
   /** The Confluent wire format (magic byte 0, schema id, Avro body); the id is looked up once per subject. */
   encode(event: DomainEvent): Promise<Buffer>;
@@ -20,11 +20,17 @@ export interface EventSerde {
 export interface EventSerdeOptions {
   /** Confluent-API base URL, e.g. `http://127.0.0.1:8081/apis/ccompat/v7`. */
   registryUrl: string;
+  /**
+   * `register` (default) registers a schema the registry lacks; `lookup` only finds the id of a
+   * schema registered before (by `npm run schemas:register`, a deploy step), so a service never
+   * writes to the registry: what production runs.
+   */
+  schemas?: "register" | "lookup";
 }
 
 /** The serde over a Confluent-API schema registry, via `@kafkajs/confluent-schema-registry`. */
 export function createEventSerde(options: EventSerdeOptions): EventSerde {
-  return createSerde(createRegistryStore(options.registryUrl));
+  return createSerde(createRegistryStore(options.registryUrl, options.schemas));
 }
 
 /** What the serde needs from a registry: the seam unit tests fill with an in-memory one. */
@@ -196,10 +202,21 @@ async function createReader(store: SchemaStore, id: number): Promise<Reader> {
 }
 
 /** The registry through `@kafkajs/confluent-schema-registry`, its failures as `EventsError`s. */
-export function createRegistryStore(url: string): SchemaStore {
+export function createRegistryStore(url: string, schemas: "register" | "lookup" = "register"): SchemaStore {
   const registry = new SchemaRegistry({ host: url, clientId: "herald-events" });
   return {
     async register(subject, schema) {
+      if (schemas === "lookup") {
+        try {
+          return await registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema });
+        } catch (error) {
+          throw registryError(
+            error,
+            `looking up ${subject} (schemas are registered by the deploy step: npm run schemas:register)`,
+            "EVENTS_UNKNOWN_SCHEMA",
+          );
+        }
+      }
       try {
         return (await registry.register({ type: SchemaType.AVRO, schema }, { subject })).id;
       } catch (error) {

@@ -1,3 +1,4 @@
+import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
 import { Counter } from "prom-client";
 import { configSpec } from "./config.js";
@@ -16,8 +17,7 @@ export const analyticsService = defineService({
   configSpec,
   migrations: analyticsMigrations,
   consumer: {
-    groupId: "analytics-service",
-    topics: ANALYTICS_TOPICS,
+    ...subscriptionOf("analytics", ANALYTICS_TOPICS),
     handler: ({ logger, metrics }) =>
       createProjectionHandler({
         logger,

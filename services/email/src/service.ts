@@ -1,3 +1,4 @@
+import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
 import { configSpec } from "./config.js";
 import { domainOf } from "./mail/message-id.js";
@@ -16,8 +17,7 @@ export const emailService = defineService({
   configSpec,
   migrations: emailMigrations,
   consumer: {
-    groupId: "email-service",
-    topics: EMAIL_TOPICS,
+    ...subscriptionOf("email", EMAIL_TOPICS),
     handler: ({ config, logger }) =>
       createEmailReactions(
         {

@@ -1,3 +1,4 @@
+import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
 import { configSpec } from "./config.js";
 import { INVENTORY_ERROR_STATUS } from "./errors.js";
@@ -15,8 +16,7 @@ export const inventoryService = defineService({
   configSpec,
   migrations: inventoryMigrations,
   consumer: {
-    groupId: "inventory-service",
-    topics: CONSUMED_TOPICS,
+    ...subscriptionOf("inventory", CONSUMED_TOPICS),
     handler: (context) => createInventoryReactions(context),
   },
   // The only body is {"onHand": n}.

@@ -1,3 +1,4 @@
+import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
 import { Counter } from "prom-client";
 import { registerCatalogRoutes } from "./catalog/routes.js";
@@ -24,8 +25,7 @@ export const orderService = defineService({
   configSpec,
   migrations: orderMigrations,
   consumer: {
-    groupId: "order-service",
-    topics: SAGA_TOPICS,
+    ...subscriptionOf("order", SAGA_TOPICS),
     handler: ({ pool, logger, now }) => createSagaHandler(createOrderHandler({ pool, now }), logger),
   },
   http: { errorStatus: ORDER_ERROR_STATUS, bodyLimit: BODY_LIMIT },

@@ -1,3 +1,4 @@
+import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
 import { configSpec } from "./config.js";
 import { PAYMENT_ERROR_STATUS } from "./errors.js";
@@ -16,8 +17,7 @@ export const paymentService = defineService({
   configSpec,
   migrations: paymentMigrations,
   consumer: {
-    groupId: "payment-service",
-    topics: CONSUMED_TOPICS,
+    ...subscriptionOf("payment", CONSUMED_TOPICS),
     handler: ({ logger, now }) => createPaymentReactions({ logger, now: () => now().getTime() }),
   },
   http: { errorStatus: PAYMENT_ERROR_STATUS, bodyLimit: 16 * 1024 },

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type DomainEvent, type EventSerde, EventsError } from "@herald/events";
+import { type DomainEvent, type EventSerde, EventsError, SUBSCRIPTIONS } from "@herald/events";
 import { withTransaction } from "@herald/service-kit";
 import type { EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import pg from "pg";
@@ -148,7 +148,8 @@ async function replay(
   }
   if (targets.size === 0) return { replayed: 0, skipped: 0 };
 
-  const groupId = `analytics-rebuild-${generation}-${randomUUID().slice(0, 8)}`;
+  // The prefix the broker's ACLs let analytics read and delete groups under.
+  const groupId = `${SUBSCRIPTIONS.analytics.groupPrefix}${generation}-${randomUUID().slice(0, 8)}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   let replayed = 0;
   let skipped = 0;
