@@ -1,5 +1,12 @@
 import { StackError } from "./errors.js";
-import { databaseUrlVariable, SERVICE_NAMES, type ServiceName } from "./services.js";
+import {
+  databaseUrlVariable,
+  type KafkaLogin,
+  type KafkaMechanism,
+  kafkaLoginEnvironment,
+  SERVICE_NAMES,
+  type ServiceName,
+} from "./services.js";
 import type { Infra } from "./stack.js";
 
 /**
@@ -21,8 +28,11 @@ export function infraFromEnvironment(env: NodeJS.ProcessEnv = process.env): Infr
       "set them, or unset KAFKA_BROKERS to let the tests start the native stack",
     );
   }
+  const kafkaLogin = kafkaLoginFromEnvironment(env);
   return {
     kafkaBrokers: env.KAFKA_BROKERS.split(",").map((broker) => broker.trim()),
+    ...(kafkaLogin ? { kafkaLogin } : {}),
+    ...(env.KAFKA_SSL === "true" ? { kafkaSsl: true } : {}),
     schemaRegistryUrl: env.SCHEMA_REGISTRY_URL!,
     databaseUrls: Object.fromEntries(
       SERVICE_NAMES.map((service) => [service, env[databaseUrlVariable(service)]!]),
@@ -36,11 +46,32 @@ export function infraFromEnvironment(env: NodeJS.ProcessEnv = process.env): Infr
 export function infraToEnvironment(infra: Infra): Record<string, string> {
   return {
     KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+    ...kafkaLoginEnvironment(infra.kafkaLogin),
+    ...(infra.kafkaSsl ? { KAFKA_SSL: "true" } : {}),
     SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
     SMTP_URL: infra.smtpUrl,
     MAILDEV_API_URL: infra.mailApiUrl,
     ...Object.fromEntries(
       SERVICE_NAMES.map((service) => [databaseUrlVariable(service), infra.databaseUrls[service]]),
     ),
+  };
+}
+
+const MECHANISMS: readonly KafkaMechanism[] = ["scram-sha-512", "scram-sha-256", "plain"];
+
+/** The Kafka login named by KAFKA_SASL_MECHANISM, KAFKA_USERNAME and KAFKA_PASSWORD (none when unset or `none`). */
+function kafkaLoginFromEnvironment(env: NodeJS.ProcessEnv): KafkaLogin | undefined {
+  const mechanism = env.KAFKA_SASL_MECHANISM?.trim();
+  if (!mechanism || mechanism === "none") return undefined;
+  if (!MECHANISMS.includes(mechanism as KafkaMechanism) || !env.KAFKA_USERNAME || !env.KAFKA_PASSWORD) {
+    throw new StackError(
+      `KAFKA_SASL_MECHANISM is "${mechanism}": it must be one of ${MECHANISMS.join(", ")}, with KAFKA_USERNAME and KAFKA_PASSWORD set`,
+      "name the broker's admin login (`herald-stack env` prints the native stack's)",
+    );
+  }
+  return {
+    mechanism: mechanism as KafkaMechanism,
+    username: env.KAFKA_USERNAME,
+    password: env.KAFKA_PASSWORD,
   };
 }

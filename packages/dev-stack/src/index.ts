@@ -10,7 +10,18 @@ export {
 } from "./config.js";
 export { infraFromEnvironment, infraToEnvironment } from "./environment.js";
 export { StackError } from "./errors.js";
+export { kafkaConfig } from "./kafka-client.js";
 export { uniqueName } from "./names.js";
 export { createScratchSchema, type ScratchSchema } from "./scratch-schema.js";
-export { databaseLogin, databaseUrlVariable, SERVICE_NAMES, type ServiceName } from "./services.js";
+export {
+  databaseLogin,
+  databaseUrlVariable,
+  KAFKA_ADMIN_LOGIN,
+  type KafkaLogin,
+  type KafkaMechanism,
+  kafkaLogin,
+  kafkaLoginEnvironment,
+  SERVICE_NAMES,
+  type ServiceName,
+} from "./services.js";
 export { createStack, type Infra, type Stack } from "./stack.js";

@@ -1,10 +1,20 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { type Component, daemonComponent } from "./component.js";
 import { type StackOptions, VERSIONS } from "./config.js";
 import { StackError } from "./errors.js";
+import { provisionKafkaAccess } from "./kafka-access.js";
+import { kafkaConfig } from "./kafka-client.js";
+import {
+  KAFKA_ADMIN_LOGIN,
+  KAFKA_BROKER_LOGIN,
+  type KafkaLogin,
+  kafkaLogin,
+  SERVICE_NAMES,
+} from "./services.js";
 import { ensureMavenClasspath, findJava } from "./tools.js";
 
 export interface KafkaPorts {
@@ -12,9 +22,16 @@ export interface KafkaPorts {
   readonly controller: number;
 }
 
+/** The SCRAM logins the broker knows: the admin and one principal per service. */
+const SCRAM_LOGINS: readonly KafkaLogin[] = [KAFKA_ADMIN_LOGIN, ...SERVICE_NAMES.map(kafkaLogin)];
+
 /**
- * Single-node KRaft Apache Kafka from Maven Central jars. Other `ports` (with another state dir)
- * give a second, private broker, e.g. for a test that restarts its broker.
+ * Single-node KRaft Apache Kafka from Maven Central jars, authenticated and authorized: one SASL
+ * listener (SCRAM-SHA-512 for clients; PLAIN for the broker itself and the admin's bootstrap),
+ * StandardAuthorizer with no access where no ACL says so, the admin and the broker as super users.
+ * On start it provisions the SCRAM credentials (at format time, or on a data dir formatted without
+ * them), the topics and the services' ACLs. Other `ports` (with another state dir) give a second,
+ * private broker, e.g. for a test that restarts its broker.
  */
 export function kafkaComponent(
   options: StackOptions,
@@ -23,13 +40,25 @@ export function kafkaComponent(
   const home = join(options.stateDir, "kafka");
   const dataDir = join(home, "data");
   const brokers = [`${options.host}:${ports.broker}`];
+  // The stack's own connections log in with PLAIN (static, so they work before any SCRAM credential exists).
+  const bootstrapAdmin = kafkaConfig(
+    { kafkaBrokers: brokers },
+    { login: { ...KAFKA_ADMIN_LOGIN, mechanism: "plain" }, logLevel: logLevel.NOTHING },
+  );
+  const scramMarker = join(home, "scram-credentials");
+  const scramDigest = createHash("sha256")
+    .update(SCRAM_LOGINS.map((login) => `${login.username}:${login.password}`).join("\n"))
+    .digest("hex");
+  let java = "";
+  let classpath = "";
+  let log4j = "";
   return daemonComponent(options, {
     name: "kafka",
     port: ports.broker,
     readyTimeoutMs: 90_000,
     describe: () => `bootstrap ${brokers.join(",")}`,
     async prepare() {
-      const java = findJava(options.javaHome);
+      java = findJava(options.javaHome);
       const libs = ensureMavenClasspath(
         join(options.cacheDir, `kafka-${VERSIONS.kafka}`),
         [
@@ -41,9 +70,9 @@ export function kafkaComponent(
       mkdirSync(home, { recursive: true });
       const properties = join(home, "server.properties");
       writeFileSync(properties, serverProperties(options.host, dataDir, ports));
-      const log4j = join(home, "log4j.properties");
+      log4j = join(home, "log4j.properties");
       writeFileSync(log4j, LOG4J);
-      const classpath = join(libs, "*");
+      classpath = join(libs, "*");
       if (!existsSync(join(dataDir, "meta.properties"))) {
         const format = spawnSync(
           java,
@@ -57,6 +86,10 @@ export function kafkaComponent(
             clusterId(),
             "-c",
             properties,
+            ...SCRAM_LOGINS.flatMap((login) => [
+              "--add-scram",
+              `SCRAM-SHA-512=[name=${login.username},password=${login.password}]`,
+            ]),
           ],
           { encoding: "utf8" },
         );
@@ -66,6 +99,7 @@ export function kafkaComponent(
             `remove ${dataDir} and try again`,
           );
         }
+        writeFileSync(scramMarker, scramDigest);
       }
       return {
         command: java,
@@ -80,8 +114,46 @@ export function kafkaComponent(
         ],
       };
     },
+    async afterStart() {
+      // A data dir formatted before the broker authenticated (or with other passwords) gets its
+      // credentials through the running broker.
+      if (!existsSync(scramMarker) || readFileSync(scramMarker, "utf8") !== scramDigest) {
+        const commandConfig = join(home, "admin-client.properties");
+        writeFileSync(commandConfig, clientProperties(KAFKA_ADMIN_LOGIN));
+        for (const login of SCRAM_LOGINS) {
+          const result = spawnSync(
+            java,
+            [
+              `-Dlog4j.configuration=file:${log4j}`,
+              "-cp",
+              classpath,
+              "kafka.admin.ConfigCommand",
+              "--bootstrap-server",
+              brokers[0]!,
+              "--command-config",
+              commandConfig,
+              "--alter",
+              "--entity-type",
+              "users",
+              "--entity-name",
+              login.username,
+              "--add-config",
+              `SCRAM-SHA-512=[password=${login.password}]`,
+            ],
+            { encoding: "utf8" },
+          );
+          if (result.status !== 0)
+            throw new StackError(
+              `adding the SCRAM credential of ${login.username} failed: ${result.stderr.trim()}`,
+              `stop the stack, remove ${dataDir} (a development broker's data) and start again`,
+            );
+        }
+        writeFileSync(scramMarker, scramDigest);
+      }
+      await provisionKafkaAccess(bootstrapAdmin);
+    },
     async isReady() {
-      const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      const admin = new Kafka({ ...bootstrapAdmin, retry: { retries: 0 } }).admin();
       try {
         await admin.connect();
         const cluster = await admin.describeCluster();
@@ -98,15 +170,45 @@ function clusterId(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
 }
 
+/** A Java client's properties for `login` over SASL_PLAINTEXT (the CLI tools' --command-config). */
+function clientProperties(login: KafkaLogin): string {
+  return `security.protocol=SASL_PLAINTEXT
+sasl.mechanism=PLAIN
+sasl.jaas.config=${plainJaas(login, [])}
+`;
+}
+
+/** A PLAIN JAAS entry: logs in as `login`, and (on a broker) accepts `users`. */
+function plainJaas(login: KafkaLogin, users: readonly KafkaLogin[]): string {
+  const accepted = users.map((user) => ` user_${user.username}="${user.password}"`).join("");
+  return `org.apache.kafka.common.security.plain.PlainLoginModule required username="${login.username}" password="${login.password}"${accepted};`;
+}
+
+/**
+ * SASL_PLAINTEXT on loopback; a real deployment adds TLS (SASL_SSL listeners with a keystore).
+ * PLAIN knows only the broker and the admin (static, so the broker and the admin's bootstrap work
+ * before any SCRAM credential exists); services log in with SCRAM-SHA-512.
+ */
 function serverProperties(host: string, dataDir: string, ports: KafkaPorts): string {
+  const plainUsers = [KAFKA_BROKER_LOGIN, KAFKA_ADMIN_LOGIN];
   return `process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@${host}:${ports.controller}
-listeners=PLAINTEXT://${host}:${ports.broker},CONTROLLER://${host}:${ports.controller}
-advertised.listeners=PLAINTEXT://${host}:${ports.broker}
+listeners=CLIENTS://${host}:${ports.broker},CONTROLLER://${host}:${ports.controller}
+advertised.listeners=CLIENTS://${host}:${ports.broker}
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CLIENTS:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT
+inter.broker.listener.name=CLIENTS
+sasl.mechanism.inter.broker.protocol=PLAIN
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.clients.sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN
+listener.name.clients.plain.sasl.jaas.config=${plainJaas(KAFKA_BROKER_LOGIN, plainUsers)}
+listener.name.clients.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=${plainJaas(KAFKA_BROKER_LOGIN, [KAFKA_BROKER_LOGIN])}
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:${KAFKA_BROKER_LOGIN.username};User:${KAFKA_ADMIN_LOGIN.username}
 log.dirs=${dataDir}
 num.partitions=3
 auto.create.topics.enable=true

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { type Component, daemonComponent } from "./component.js";
 import { repoRoot, type StackOptions } from "./config.js";
 import { infraToEnvironment } from "./environment.js";
-import { SERVICE_NAMES, type ServiceName } from "./services.js";
+import { kafkaLogin, kafkaLoginEnvironment, SERVICE_NAMES, type ServiceName } from "./services.js";
 import type { Infra } from "./stack.js";
 
 /** The `herald` field of a service's package.json: how the native stack runs it. */
@@ -81,6 +81,8 @@ export function serviceComponents(
   const base = { ...process.env, ...infraToEnvironment(infra), LOG_LEVEL: process.env.LOG_LEVEL ?? "info" };
   const started = services.map((descriptor) => {
     const databaseUrl = infra.databaseUrls[descriptor.service];
+    // Each service and its relay log in as the service's own principal, not as the stack's admin.
+    const ownLogin = kafkaLoginEnvironment(infra.kafkaLogin ? kafkaLogin(descriptor.service) : undefined);
     const [command, args] = runTs(join(descriptor.dir, descriptor.main));
     const service = daemonComponent(options, {
       name: descriptor.service,
@@ -98,6 +100,7 @@ export function serviceComponents(
             HOST: options.host,
             PORT: String(descriptor.port),
             DATABASE_URL: databaseUrl,
+            ...ownLogin,
             RELAY_MODE: descriptor.relayMetricsPort ? "external" : "in-process",
           },
         };
@@ -125,6 +128,7 @@ export function serviceComponents(
           env: {
             ...base,
             DATABASE_URL: databaseUrl,
+            ...ownLogin,
             RELAY_CLIENT_ID: `${descriptor.service}-relay`,
             RELAY_METRICS_PORT: String(relayPort),
           },

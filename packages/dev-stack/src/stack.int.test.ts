@@ -4,7 +4,7 @@ import nodemailer from "nodemailer";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { SERVICE_NAMES } from "./services.js";
-import { testInfra, uniqueName } from "./testing/index.js";
+import { kafkaConfig, testInfra, uniqueName } from "./testing/index.js";
 
 const infra = testInfra();
 
@@ -12,7 +12,7 @@ describe("the real infrastructure", () => {
   it("carries messages through Kafka", async () => {
     const kafka = new Kafka({
       clientId: "smoke",
-      brokers: [...infra.kafkaBrokers],
+      ...kafkaConfig(infra),
       logLevel: logLevel.NOTHING,
     });
     const topic = uniqueName("smoke");

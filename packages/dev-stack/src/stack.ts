@@ -5,11 +5,22 @@ import { mailSinkComponent } from "./mail-sink.js";
 import { postgresComponent } from "./postgres.js";
 import { registryComponent, schemaRegistryUrl } from "./registry.js";
 import { discoverServices, serviceComponents } from "./service-processes.js";
-import { databaseLogin, databaseUrl, SERVICE_NAMES, type ServiceName } from "./services.js";
+import {
+  databaseLogin,
+  databaseUrl,
+  KAFKA_ADMIN_LOGIN,
+  type KafkaLogin,
+  SERVICE_NAMES,
+  type ServiceName,
+} from "./services.js";
 
 /** Where every piece of infrastructure is reached; the same shape whether started here or given. */
 export interface Infra {
   readonly kafkaBrokers: readonly string[];
+  /** The login tests, benches and provisioning use (the broker's admin); none for a PLAINTEXT broker. */
+  readonly kafkaLogin?: KafkaLogin;
+  /** TLS to the brokers. */
+  readonly kafkaSsl?: boolean;
   readonly schemaRegistryUrl: string;
   readonly databaseUrls: Readonly<Record<ServiceName, string>>;
   readonly smtpUrl: string;
@@ -43,6 +54,7 @@ export function createStack(options: StackOptions, scope: StackScope = { service
       : { host: admin.hostname, port: Number(admin.port || 5432) };
   const infra: Infra = {
     kafkaBrokers: [`${options.host}:${options.ports.kafka}`],
+    kafkaLogin: KAFKA_ADMIN_LOGIN,
     schemaRegistryUrl: schemaRegistryUrl(options.host, options.ports.schemaRegistry),
     databaseUrls: Object.fromEntries(
       SERVICE_NAMES.map((service) => [

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createScratchSchema } from "@herald/dev-stack";
+import { createScratchSchema, kafkaConfig } from "@herald/dev-stack";
 import { type Benchmark, ratio } from "@herald/dev-stack/bench";
 import { createEventSerde, type DomainEvent, type EventSerde, keyOf } from "@herald/events";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
@@ -66,7 +66,7 @@ export default {
     const topic = `${scratch.name}.orders`;
     const kafka = new Kafka({
       clientId: "consumer-bench",
-      brokers: [...infra.kafkaBrokers],
+      ...kafkaConfig(infra),
       logLevel: logLevel.NOTHING,
     });
     const serde: EventSerde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createScratchSchema, type Infra, type ScratchSchema } from "@herald/dev-stack";
+import { createScratchSchema, type Infra, kafkaConfig, type ScratchSchema } from "@herald/dev-stack";
 import { percentile } from "@herald/dev-stack/bench";
 import { createEventSerde, type DomainEvent, type EventSerde } from "@herald/events";
 import { type Admin, Kafka, logLevel } from "kafkajs";
@@ -130,7 +130,7 @@ export async function createRelayRig(
   const prefix = `${scratch.name}.`;
   const kafka = new Kafka({
     clientId: "outbox-bench",
-    brokers: [...infra.kafkaBrokers],
+    ...kafkaConfig(infra),
     logLevel: logLevel.NOTHING,
   });
   const serde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });

@@ -1,4 +1,4 @@
-import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaConfig, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import { createEventSerde, createMetadata, type DomainEvent, type EventOf } from "@herald/events";
 import { type IHeaders, Kafka, logLevel, type Producer } from "kafkajs";
 import { Registry } from "prom-client";
@@ -130,7 +130,7 @@ describe("the consumer", { timeout: 90_000 }, () => {
     const errors: string[] = [];
     const kafka = new Kafka({
       clientId: "quiet-start",
-      brokers: [...testInfra().kafkaBrokers],
+      ...kafkaConfig(testInfra()),
       logLevel: logLevel.ERROR,
       logCreator: () => (entry) => {
         if (entry.level === logLevel.ERROR) errors.push(entry.log.message);

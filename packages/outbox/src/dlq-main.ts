@@ -1,11 +1,14 @@
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import pg from "pg";
 import { type DeadLetter, listDeadLetters, redriveDeadLetters } from "./dlq.js";
 import type { ParkedKey } from "./parked-keys.js";
+import { kafkaLoginFromEnvironment } from "./relay-config.js";
 
 // `npm run dlq -- list|redrive <group> [--dlq-topic <topic>]`: an operator's view of a consumer
 // group's dead-letter topic and parked keys, and the redrive. Configured by KAFKA_BROKERS and
-// DATABASE_URL (the consumer's database, whose search_path holds its inbox and parked keys).
+// DATABASE_URL (the consumer's database, whose search_path holds its inbox and parked keys), and
+// the Kafka login (KAFKA_SASL_MECHANISM, KAFKA_USERNAME, KAFKA_PASSWORD, KAFKA_SSL) as the services
+// read it. Redriving writes to other services' topics: run it as an operator principal.
 
 const USAGE = "usage: npm run dlq -- list|redrive <consumer-group> [--dlq-topic <topic>]";
 
@@ -44,7 +47,12 @@ const plural = (count: number, word: string) => `${count} ${word}${count === 1 ?
 
 async function main(): Promise<void> {
   const { command, groupId, deadLetterTopic } = parseArguments(process.argv.slice(2));
+  const problems: string[] = [];
+  const { sasl, ssl } = kafkaLoginFromEnvironment(process.env, problems);
+  if (problems.length > 0) throw new Error(problems.join("; "));
   const kafka = new Kafka({
+    ...(sasl ? { sasl: { ...sasl } as SASLOptions } : {}),
+    ...(ssl ? { ssl: true } : {}),
     clientId: "herald-dlq",
     brokers: environment("KAFKA_BROKERS")
       .split(",")

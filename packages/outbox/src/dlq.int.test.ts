@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaLoginEnvironment, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import type { DomainEvent } from "@herald/events";
 import type { Producer } from "kafkajs";
 import { afterEach, describe, expect, it } from "vitest";
@@ -38,7 +38,12 @@ describe("the dead-letter tool", { timeout: 120_000 }, () => {
   async function dlq(...args: string[]): Promise<string> {
     const { stdout } = await run("npm", ["run", "--silent", "dlq", "--", ...args], {
       cwd: repositoryRoot,
-      env: { ...process.env, DATABASE_URL: db!.url, KAFKA_BROKERS: testInfra().kafkaBrokers.join(",") },
+      env: {
+        ...process.env,
+        DATABASE_URL: db!.url,
+        KAFKA_BROKERS: testInfra().kafkaBrokers.join(","),
+        ...kafkaLoginEnvironment(testInfra().kafkaLogin),
+      },
     });
     return stdout;
   }

@@ -38,5 +38,11 @@ export {
   type RelayHooks,
   type RelayOptions,
 } from "./relay.js";
-export { type RelayProcessConfig, relayConfigFromEnvironment } from "./relay-config.js";
+export {
+  isDevelopmentKafkaPassword,
+  type KafkaSasl,
+  kafkaLoginFromEnvironment,
+  type RelayProcessConfig,
+  relayConfigFromEnvironment,
+} from "./relay-config.js";
 export { withSavepoint } from "./savepoint.js";

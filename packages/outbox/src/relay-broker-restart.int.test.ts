@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { defaultStackOptions } from "@herald/dev-stack";
-import { type Component, kafkaComponent } from "@herald/dev-stack/testing";
+import { type Component, KAFKA_ADMIN_LOGIN, kafkaComponent } from "@herald/dev-stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRelay, type Relay } from "./relay.js";
 import {
@@ -61,7 +61,7 @@ describe("the relay across a broker restart", { timeout: 180_000 }, () => {
 
   it("loses nothing when the broker restarts under load", async ({ annotate }) => {
     db = await createTestDatabase();
-    topics = await createTestTopics(brokers);
+    topics = await createTestTopics({ kafkaBrokers: brokers, kafkaLogin: KAFKA_ADMIN_LOGIN });
     let published = 0;
     const failures = new Set<string>();
     relay = createRelay({

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import { createEventSerde } from "@herald/events";
-import { Kafka, logLevel } from "kafkajs";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import pg from "pg";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createRelay } from "./relay.js";
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
   const kafka = new Kafka({
     clientId: config.clientId,
     brokers: [...config.kafkaBrokers],
+    ...(config.kafkaSasl ? { sasl: { ...config.kafkaSasl } as SASLOptions } : {}),
+    ...(config.kafkaSsl ? { ssl: true } : {}),
     logLevel: logLevel.NOTHING,
   });
   const registry = new Registry();
@@ -34,7 +36,10 @@ async function main(): Promise<void> {
   const relay = createRelay({
     pool,
     kafka,
-    serde: createEventSerde({ registryUrl: config.schemaRegistryUrl }),
+    serde: createEventSerde({
+      registryUrl: config.schemaRegistryUrl,
+      schemas: config.production ? "lookup" : "register",
+    }),
     metrics: registry,
     topicName: (topic) => `${config.topicPrefix}${topic}`,
     ...(config.batchSize ? { batchSize: config.batchSize } : {}),

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { testInfra } from "@herald/dev-stack/testing";
+import { kafkaLoginEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type Collector,
@@ -40,6 +40,7 @@ describe("the relay process", { timeout: 120_000 }, () => {
         ...process.env,
         DATABASE_URL: db!.url,
         KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+        ...kafkaLoginEnvironment(infra.kafkaLogin),
         SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
         RELAY_TOPIC_PREFIX: topics!.prefix,
         RELAY_BATCH_SIZE: "20",

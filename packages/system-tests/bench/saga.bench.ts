@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createStack, privateStackOptions, type Stack } from "@herald/dev-stack";
+import { createStack, kafkaConfig, privateStackOptions, type Stack } from "@herald/dev-stack";
 import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
 import { HEADERS } from "@herald/outbox";
 import { type Consumer, Kafka, logLevel } from "kafkajs";
@@ -82,7 +82,7 @@ export default {
     const client = createClient({ url: (service) => stack.serviceUrl(service) });
     const kafka = new Kafka({
       clientId: "saga-bench",
-      brokers: [...stack.infra.kafkaBrokers],
+      ...kafkaConfig(stack.infra),
       logLevel: logLevel.NOTHING,
     });
     const seen: Seen = new Map();

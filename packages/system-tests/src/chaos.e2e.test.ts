@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   createStack,
+  kafkaConfig,
   privateStackOptions,
   SERVICE_NAMES,
   type ServiceName,
@@ -252,7 +253,7 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
 async function readTopic(topic: string): Promise<{ type: string; orderId: string; eventId: string }[]> {
   const kafka = new Kafka({
     clientId: "chaos-reader",
-    brokers: [...stack.infra.kafkaBrokers],
+    ...kafkaConfig(stack.infra),
     logLevel: logLevel.NOTHING,
   });
   const serde = createEventSerde({ registryUrl: stack.infra.schemaRegistryUrl });

@@ -1,5 +1,6 @@
 import {
   createScratchSchema,
+  kafkaConfig,
   type ScratchSchema,
   startSystem,
   testInfra,
@@ -27,7 +28,7 @@ let consumer: Consumer | undefined;
 let groupId: string | undefined;
 const kafka = new Kafka({
   clientId: "fraud-check",
-  brokers: [...infra.kafkaBrokers],
+  ...kafkaConfig(infra),
   logLevel: logLevel.NOTHING,
 });
 

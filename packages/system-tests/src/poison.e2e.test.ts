@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { startSystem, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaConfig, startSystem, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import { TOPICS, type TopicName } from "@herald/events";
 import { HEADERS } from "@herald/outbox";
 import { type Admin, Kafka, logLevel } from "kafkajs";
@@ -35,7 +35,7 @@ const GROUP_SERVICE = {
 const infra = testInfra();
 const kafka = new Kafka({
   clientId: "poison-test",
-  brokers: [...infra.kafkaBrokers],
+  ...kafkaConfig(infra),
   logLevel: logLevel.NOTHING,
 });
 /** Every key this run writes starts with it, so its dead letters and parked keys are told from others'. */

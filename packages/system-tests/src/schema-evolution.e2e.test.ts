@@ -1,4 +1,10 @@
-import { createScratchSchema, type ScratchSchema, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import {
+  createScratchSchema,
+  kafkaConfig,
+  type ScratchSchema,
+  testInfra,
+  uniqueName,
+} from "@herald/dev-stack/testing";
 import { createEventSerde, type DomainEvent, EVENT_SCHEMAS, fullNameOf } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import { type Consumer, createConsumer, outboxMigrations } from "@herald/outbox";
@@ -23,7 +29,7 @@ const topic = uniqueName("evolution");
 const subject = `${topic}-${fullNameOf("OrderPlaced")}`;
 const kafka = new Kafka({
   clientId: "evolution-test",
-  brokers: [...infra.kafkaBrokers],
+  ...kafkaConfig(infra),
   logLevel: logLevel.NOTHING,
 });
 

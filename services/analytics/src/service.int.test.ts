@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
   createScratchSchema,
+  kafkaConfig,
   type ScratchSchema,
   serviceEnvironment,
   testInfra,
@@ -43,7 +44,7 @@ describe("the declared service and its rebuild command", () => {
 
   afterAll(async () => {
     await service?.stop();
-    const admin = new Kafka({ brokers: [...testInfra().kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka(kafkaConfig(testInfra(), { logLevel: logLevel.NOTHING })).admin();
     await admin.connect();
     await admin.deleteGroups([groupId]).catch(() => {});
     await admin.deleteTopics({ topics: [`${groupId}.dlq`] }).catch(() => {});

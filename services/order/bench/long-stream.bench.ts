@@ -1,4 +1,4 @@
-import { createScratchSchema } from "@herald/dev-stack";
+import { createScratchSchema, kafkaLoginEnvironment } from "@herald/dev-stack";
 import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
 import { sampleEvent } from "@herald/events/testing";
 import { outboxMigrations } from "@herald/outbox";
@@ -41,6 +41,7 @@ export default {
       env: {
         DATABASE_URL: scratch.url,
         KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+        ...kafkaLoginEnvironment(infra.kafkaLogin),
         SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
       },
       logger: pino({ level: "silent" }),

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createScratchSchema } from "@herald/dev-stack";
+import { createScratchSchema, kafkaLoginEnvironment } from "@herald/dev-stack";
 import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
 import { outboxMigrations } from "@herald/outbox";
 import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
@@ -109,6 +109,7 @@ export default {
       env: {
         DATABASE_URL: scratch.url,
         KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+        ...kafkaLoginEnvironment(infra.kafkaLogin),
         SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
       },
       logger: pino({ level: "silent" }),

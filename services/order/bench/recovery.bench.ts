@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createScratchSchema } from "@herald/dev-stack";
+import { createScratchSchema, kafkaConfig, kafkaLoginEnvironment } from "@herald/dev-stack";
 import type { Benchmark } from "@herald/dev-stack/bench";
 import { createEventSerde } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
@@ -42,6 +42,7 @@ export default {
       ...process.env,
       DATABASE_URL: scratch.url,
       KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      ...kafkaLoginEnvironment(infra.kafkaLogin),
       SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
       PORT: String(port),
       HOST: "127.0.0.1",
@@ -87,7 +88,7 @@ export default {
     };
 
     const serde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
-    const producer = new Kafka({ brokers: [...infra.kafkaBrokers], logLevel: logLevel.NOTHING }).producer({
+    const producer = new Kafka(kafkaConfig(infra, { logLevel: logLevel.NOTHING })).producer({
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     await producer.connect();

@@ -1,4 +1,5 @@
 import { inject } from "vitest";
+import { kafkaLoginEnvironment } from "../services.js";
 import type { Infra } from "../stack.js";
 
 declare module "vitest" {
@@ -24,6 +25,9 @@ export function serviceEnvironment(
   const infra = testInfra();
   return {
     KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+    // Tests make their own topics and groups, so their services log in as the broker's admin.
+    ...kafkaLoginEnvironment(infra.kafkaLogin),
+    ...(infra.kafkaSsl ? { KAFKA_SSL: "true" } : {}),
     SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
     SMTP_URL: infra.smtpUrl,
     DATABASE_URL: databaseUrl,
@@ -35,7 +39,10 @@ export function serviceEnvironment(
 export type { Component } from "../component.js";
 /** A broker of a test's own (own ports and state dir), for tests that must stop or restart Kafka. */
 export { type KafkaPorts, kafkaComponent } from "../kafka.js";
+/** The kafkajs config of the run's (or a private) broker, logged in as its admin: every test's Kafka client. */
+export { kafkaConfig } from "../kafka-client.js";
 export { uniqueName } from "../names.js";
 export { createScratchSchema, type ScratchSchema } from "../scratch-schema.js";
+export { KAFKA_ADMIN_LOGIN, kafkaLoginEnvironment } from "../services.js";
 export { type System, startSystem } from "./system.js";
 export type { Infra };

@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { createScratchSchema, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import {
+  createScratchSchema,
+  type Infra,
+  kafkaConfig,
+  testInfra,
+  uniqueName,
+} from "@herald/dev-stack/testing";
 import { createEventSerde, type DomainEvent, type EventSerde, TOPICS, type TopicName } from "@herald/events";
 import { type Consumer, Kafka, logLevel } from "kafkajs";
 import pg from "pg";
@@ -83,13 +89,13 @@ export interface TestTopics {
 }
 
 export async function createTestTopics(
-  brokers: readonly string[] = testInfra().kafkaBrokers,
+  infra: Pick<Infra, "kafkaBrokers" | "kafkaLogin" | "kafkaSsl"> = testInfra(),
   topics: readonly TopicName[] = ["orders"],
 ): Promise<TestTopics> {
   const prefix = `${uniqueName("outbox")}.`;
   const kafka = new Kafka({
     clientId: "outbox-test",
-    brokers: [...brokers],
+    ...kafkaConfig(infra),
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 2_000 },
   });

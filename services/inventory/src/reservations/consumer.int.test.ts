@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaConfig, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import { createEventSerde, type DomainEvent, type EventSerde, keyOf, type TopicName } from "@herald/events";
 import {
   type ConsumeReport,
@@ -65,7 +65,7 @@ beforeAll(async () => {
   groupId = uniqueName("inventory_it_group");
   kafka = new Kafka({
     clientId: "inventory-test",
-    brokers: [...infra.kafkaBrokers],
+    ...kafkaConfig(infra),
     logLevel: logLevel.NOTHING,
   });
   admin = kafka.admin();

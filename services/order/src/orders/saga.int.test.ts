@@ -1,4 +1,4 @@
-import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaConfig, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import {
   createEventSerde,
   createMetadata,
@@ -54,7 +54,7 @@ beforeEach(async () => {
   groupId = uniqueName("order_saga_group");
   kafka = new Kafka({
     clientId: "order-saga-test",
-    brokers: [...infra.kafkaBrokers],
+    ...kafkaConfig(infra),
     logLevel: logLevel.NOTHING,
   });
   admin = kafka.admin();

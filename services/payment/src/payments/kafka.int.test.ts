@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaConfig, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import {
   createEventSerde,
   type DomainEvent,
@@ -45,7 +45,7 @@ beforeAll(async () => {
   prefix = uniqueName("payment_kafka");
   kafka = new Kafka({
     clientId: "payment-kafka-test",
-    brokers: [...infra.kafkaBrokers],
+    ...kafkaConfig(infra),
     logLevel: logLevel.NOTHING,
   });
   admin = kafka.admin();
