@@ -19,8 +19,7 @@ import {
 } from "./compose-lint.js";
 import { defaultStackOptions, repoRoot, VERSIONS } from "./config.js";
 import { StackError } from "./errors.js";
-import { kafkaConfig } from "./kafka-client.js";
-import { KAFKA_ADMIN_LOGIN, SERVICE_NAMES, type ServiceName } from "./services.js";
+import { SERVICE_NAMES, type ServiceName } from "./services.js";
 
 // `npm run compose:check`: proves docker-compose.yml by running it on a Docker engine of its own
 // (installed and started here when missing), with local stand-ins for third-party images where no
@@ -350,12 +349,7 @@ async function waitForStatus(port: number, orderId: string, status: string): Pro
 
 /** The relay container published: the topic holds at least one message. */
 async function waitForTopicMessages(port: number, topic: string): Promise<void> {
-  const admin = new Kafka(
-    kafkaConfig(
-      { kafkaBrokers: [`127.0.0.1:${port}`], kafkaLogin: KAFKA_ADMIN_LOGIN },
-      { logLevel: logLevel.NOTHING },
-    ),
-  ).admin();
+  const admin = new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     let count = 0;
