@@ -2,7 +2,17 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
+import { createAuthenticator } from "./auth.js";
+import { DEVELOPMENT_JWKS } from "./development-keys.js";
 import { createHttpServer, errorResponseRef } from "./http.js";
+
+const DEVELOPMENT_AUTH = {
+  HERALD_ENV: "development",
+  AUTH_JWKS_URL: "",
+  AUTH_JWKS: JSON.stringify(DEVELOPMENT_JWKS),
+  AUTH_ISSUER: "herald-dev",
+  AUTH_AUDIENCE: "herald",
+} as const;
 
 class ShopError extends Error {
   constructor(
@@ -24,6 +34,7 @@ async function build(readiness: Record<string, () => Promise<void>> = {}): Promi
     logger: pino({ level: "silent" }),
     api: { title: "Shop", version: "1.0.0" },
     metrics: new Registry(),
+    auth: createAuthenticator(DEVELOPMENT_AUTH),
     readiness,
     readinessTimeoutMs: 100,
     errorStatus: { SHOP_NOT_FOUND: 404, SHOP_BROKEN: 500, SHOP_CLOSED: 503 },
@@ -32,6 +43,7 @@ async function build(readiness: Record<string, () => Promise<void>> = {}): Promi
   app.post(
     "/things",
     {
+      config: { access: "public" },
       schema: {
         body: {
           type: "object",
@@ -44,16 +56,16 @@ async function build(readiness: Record<string, () => Promise<void>> = {}): Promi
     },
     async (_request, reply) => reply.status(201).send({ ok: true }),
   );
-  app.get("/missing", async () => {
+  app.get("/missing", { config: { access: "public" } }, async () => {
     throw new ShopError("SHOP_NOT_FOUND", "no such thing");
   });
-  app.get("/closed", async () => {
+  app.get("/closed", { config: { access: "public" } }, async () => {
     throw new ShopError("SHOP_CLOSED", "maintenance window on db-7");
   });
-  app.get("/broken", async () => {
+  app.get("/broken", { config: { access: "public" } }, async () => {
     throw new ShopError("SHOP_BROKEN", "password=hunter2 leaked");
   });
-  app.get("/crash", async () => {
+  app.get("/crash", { config: { access: "public" } }, async () => {
     throw new Error("db at 10.0.0.1 refused");
   });
   await app.ready();

@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { AUTH_ERROR_STATUS, type Authenticator, hasRole } from "./auth.js";
+import { ServiceKitError } from "./errors.js";
 import { SAFE_STRING_PATTERN } from "./strings.js";
 
 /** A readiness probe: resolves when the dependency is usable, throws (or times out) when not. */
@@ -27,6 +30,11 @@ export interface HttpServerOptions {
   readonly errorStatus?: Readonly<Record<string, number>>;
   /** Larger bodies get 413 before they are parsed. Default 64 KiB. */
   readonly bodyLimit?: number;
+  /**
+   * Verifies bearer tokens. Every route needs a valid one unless it says `config: { access: "public" }`
+   * (the operations routes and `/docs` do); `access: "support"` or `"operator"` also needs the role.
+   */
+  readonly auth: Authenticator;
 }
 
 /** The body of every error response (and the `ErrorResponse` schema routes refer to). */
@@ -99,10 +107,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   }) as unknown as FastifyInstance;
 
   app.addSchema(errorResponseSchema);
+  guardRoutes(app, options.auth);
+  // JSON only: a cross-site form or a text/plain fetch cannot reach a route that changes state.
+  app.removeContentTypeParser("text/plain");
+  // Limits are per route (see rateLimits); none applies unless a route asks.
+  await app.register(rateLimit, { global: false });
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
       info: { title: options.api.title, version: options.api.version, description: options.api.description },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
@@ -129,12 +143,19 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     );
   });
 
-  const errorStatus = options.errorStatus ?? {};
+  const errorStatus = { ...AUTH_ERROR_STATUS, RATE_LIMITED: 429, ...options.errorStatus };
   app.setErrorHandler((error: FastifyError & { details?: ErrorResponse["details"] }, request, reply) => {
     const body = toErrorResponse(error, errorStatus, bodyLimit, String(request.id));
     if (body.statusCode >= 500) request.log.error({ err: error }, "request failed");
     else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message);
     if (body.statusCode === 503) reply.header("retry-after", "5");
+    if (body.statusCode === 401)
+      reply.header(
+        "www-authenticate",
+        body.code === "AUTH_INVALID"
+          ? 'Bearer realm="herald", error="invalid_token"'
+          : 'Bearer realm="herald"',
+      );
     return reply.status(body.statusCode).send(body);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -224,13 +245,17 @@ function registerOperations(app: FastifyInstance, options: HttpServerOptions): v
 
   app.get(
     "/health/live",
-    { schema: { tags, summary: "The process is up", response: { 200: status } } },
+    {
+      config: { access: "public" },
+      schema: { tags, summary: "The process is up", response: { 200: status } },
+    },
     async () => ({ status: "ok" }),
   );
 
   app.get(
     "/health/ready",
     {
+      config: { access: "public" },
       schema: {
         tags,
         summary: "Every dependency answers (503 otherwise)",
@@ -259,9 +284,45 @@ function registerOperations(app: FastifyInstance, options: HttpServerOptions): v
     },
   );
 
-  app.get("/metrics", { schema: { tags, summary: "Prometheus metrics" } }, async (_request, reply) =>
-    reply.header("content-type", options.metrics.contentType).send(await options.metrics.metrics()),
+  app.get(
+    "/metrics",
+    { config: { access: "public" }, schema: { tags, summary: "Prometheus metrics" } },
+    async (_request, reply) =>
+      reply.header("content-type", options.metrics.contentType).send(await options.metrics.metrics()),
   );
+}
+
+/**
+ * Safe by default: every route needs a valid bearer token unless it is declared public, and a route
+ * that names a role needs it. The OpenAPI document shows which routes take a token.
+ */
+function guardRoutes(app: FastifyInstance, auth: Authenticator): void {
+  app.decorateRequest("principal", null);
+  app.addHook("onRoute", (route) => {
+    // The documentation's own routes (UI, assets, JSON) are registered by its plugin.
+    if (route.url.startsWith("/docs")) route.config = { ...route.config, access: "public" };
+    const access = route.config?.access ?? "authenticated";
+    if (access !== "public" && route.schema && !route.schema.hide)
+      route.schema = {
+        ...route.schema,
+        security: [{ bearer: [] }],
+        ...(access === "authenticated" ? {} : { description: withRole(route.schema.description, access) }),
+      };
+  });
+  app.addHook("onRequest", async (request) => {
+    if (request.is404) return;
+    const access = request.routeOptions.config.access ?? "authenticated";
+    if (access === "public") return;
+    const principal = await auth.verify(request.headers.authorization);
+    if (access !== "authenticated" && !hasRole(principal, access))
+      throw new ServiceKitError("AUTH_FORBIDDEN", `this route needs the ${access} role`);
+    request.principal = principal;
+  });
+}
+
+function withRole(description: unknown, role: string): string {
+  const needs = `Needs a token with the \`${role}\` role.`;
+  return typeof description === "string" && description ? `${description}\n\n${needs}` : needs;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -1,4 +1,17 @@
+export {
+  type Access,
+  type Authenticator,
+  actsFor,
+  assertActsFor,
+  authConfigSpec,
+  createAuthenticator,
+  hasRole,
+  type Principal,
+  ROLES,
+  type Role,
+} from "./auth.js";
 export { type ConfigOf, type ConfigSpec, env, loadConfig, type Variable } from "./config.js";
+export { DEVELOPMENT_KEY_ID } from "./development-keys.js";
 export { ServiceKitError, type ServiceKitErrorCode } from "./errors.js";
 export {
   createHttpServer,
@@ -10,15 +23,26 @@ export {
   type Readiness,
   type ReadinessCheck,
 } from "./http.js";
-export { consumerLogHooks, createKafka, relayLogHooks } from "./kafka.js";
+export {
+  consumerLogHooks,
+  createKafka,
+  KAFKA_SASL_MECHANISMS,
+  type KafkaSettings,
+  kafkaAuthentication,
+  kafkaConfigSpec,
+  kafkaProductionProblems,
+  relayLogHooks,
+} from "./kafka.js";
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./logger.js";
 export { type Migration, runMigrations } from "./migrations.js";
 export { postgresReadiness, withTransaction } from "./postgres.js";
+export { type RateLimit, rateLimits } from "./rate-limits.js";
 export {
   buildServiceApp,
   type ConsumerTuning,
   createServiceContext,
   defineService,
+  loadServiceConfig,
   type RunningService,
   runService,
   SERVICE_NAMES,
@@ -32,3 +56,4 @@ export {
 } from "./service.js";
 export { createShutdown, type Shutdown } from "./shutdown.js";
 export { SAFE_STRING_PATTERN, safeString } from "./strings.js";
+export { issueDevelopmentToken, type TokenRequest } from "./tokens.js";

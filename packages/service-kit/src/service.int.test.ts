@@ -31,12 +31,16 @@ function echoService(groupId: string) {
       },
     },
     routes(app, { pool }) {
-      app.post<{ Params: { id: string } }>("/echo/:id", async (request, reply) => {
-        await withTransaction(pool, (tx) =>
-          enqueue(tx, sampleEvent("OrderPlaced", { orderId: request.params.id })),
-        );
-        return reply.status(202).send({ ok: true });
-      });
+      app.post<{ Params: { id: string } }>(
+        "/echo/:id",
+        { config: { access: "public" } },
+        async (request, reply) => {
+          await withTransaction(pool, (tx) =>
+            enqueue(tx, sampleEvent("OrderPlaced", { orderId: request.params.id })),
+          );
+          return reply.status(202).send({ ok: true });
+        },
+      );
     },
   });
 }

@@ -14,10 +14,19 @@ import type { Kafka } from "kafkajs";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { type Authenticator, authConfigSpec, authProductionProblems, createAuthenticator } from "./auth.js";
 import { type ConfigOf, env, loadConfig } from "./config.js";
 import { ServiceKitError } from "./errors.js";
 import { createHttpServer, createMetricsRegistry, type Readiness } from "./http.js";
-import { consumerLogHooks, createKafka, relayLogHooks } from "./kafka.js";
+import {
+  assertKafkaSettings,
+  consumerLogHooks,
+  createKafka,
+  kafkaAuthentication,
+  kafkaConfigSpec,
+  kafkaProductionProblems,
+  relayLogHooks,
+} from "./kafka.js";
 import { createLogger, LOG_LEVELS } from "./logger.js";
 import { type Migration, runMigrations } from "./migrations.js";
 import { postgresReadiness } from "./postgres.js";
@@ -58,6 +67,8 @@ export function serviceConfigSpec(defaults: { port: number }) {
         "in-process runs the outbox relay inside this service; external leaves it to the relay process",
       default: "in-process",
     }),
+    ...authConfigSpec(),
+    ...kafkaConfigSpec(),
   };
 }
 
@@ -73,6 +84,8 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
   readonly metrics: Registry;
   readonly serde: EventSerde;
   readonly kafka: Kafka;
+  /** Verifies the bearer tokens of requests (the HTTP app uses it for every non-public route). */
+  readonly auth: Authenticator;
   /** The clock of the service's decisions; tests move it. */
   readonly now: () => Date;
 }
@@ -106,6 +119,8 @@ export interface ServiceDefinition<S extends ServiceConfigSpec = ServiceConfigSp
   };
   /** Adds the service's routes to the app the kit built (health, metrics and docs are there already). */
   routes(app: FastifyInstance, context: ServiceContext<ConfigOf<S>>): void | Promise<void>;
+  /** Why the service's own settings cannot run in production (development secrets); empty when they can. */
+  productionProblems?(config: ConfigOf<S>): string[];
   /** Work that runs beside requests and events (timers, senders); returns how to stop it. */
   background?(context: ServiceContext<ConfigOf<S>>): (() => void | Promise<void>) | undefined;
 }
@@ -113,6 +128,31 @@ export interface ServiceDefinition<S extends ServiceConfigSpec = ServiceConfigSp
 /** The shared keys of a service's config (its spec extends {@link serviceConfigSpec}, so they are there). */
 function sharedConfig(config: unknown): ServiceConfig {
   return config as ServiceConfig;
+}
+
+/**
+ * The service's config, validated; in production mode (`HERALD_ENV=production`) a development
+ * key, token or password stops the service here, with every reason in one line.
+ */
+export function loadServiceConfig<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+  source: NodeJS.ProcessEnv = process.env,
+): ConfigOf<S> {
+  const config = loadConfig(definition.configSpec, source);
+  const shared = sharedConfig(config);
+  assertKafkaSettings(shared);
+  if (shared.HERALD_ENV !== "production") return config;
+  const problems = [
+    ...authProductionProblems(shared),
+    ...kafkaProductionProblems(shared),
+    ...(definition.productionProblems?.(config) ?? []),
+  ];
+  if (problems.length > 0)
+    throw new ServiceKitError(
+      "SERVICE_CONFIG_INVALID",
+      `production mode refuses development settings: ${problems.join("; ")}`,
+    );
+  return config;
 }
 
 /** Types a definition (a no-op at run time). */
@@ -127,7 +167,7 @@ export function createServiceContext<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
   options: { env?: NodeJS.ProcessEnv; logger?: Logger; now?: () => Date } = {},
 ): ServiceContext<ConfigOf<S>> {
-  const config = loadConfig(definition.configSpec, options.env ?? process.env);
+  const config = loadServiceConfig(definition, options.env ?? process.env);
   const shared = sharedConfig(config);
   const logger = options.logger ?? createLogger({ service: definition.name, level: shared.LOG_LEVEL });
   const pool = new pg.Pool({
@@ -151,8 +191,18 @@ export function createServiceContext<S extends ServiceConfigSpec>(
     pool,
     logger,
     metrics: createMetricsRegistry(definition.name),
-    serde: createEventSerde({ registryUrl: shared.SCHEMA_REGISTRY_URL }),
-    kafka: createKafka({ brokers: shared.KAFKA_BROKERS, clientId: `${definition.name}-service`, logger }),
+    // In production schemas are registered by the deploy step; the service only looks their ids up.
+    serde: createEventSerde({
+      registryUrl: shared.SCHEMA_REGISTRY_URL,
+      schemas: shared.HERALD_ENV === "production" ? "lookup" : "register",
+    }),
+    kafka: createKafka({
+      brokers: shared.KAFKA_BROKERS,
+      clientId: `${definition.name}-service`,
+      logger,
+      ...kafkaAuthentication(shared),
+    }),
+    auth: createAuthenticator(shared),
     now: options.now ?? (() => new Date()),
   };
 }
@@ -171,6 +221,7 @@ export async function buildServiceApp<S extends ServiceConfigSpec>(
       description: definition.description,
     },
     metrics: context.metrics,
+    auth: context.auth,
     readiness,
     errorStatus: { ...OUTBOX_ERROR_STATUS, ...definition.http?.errorStatus },
     ...(definition.http?.bodyLimit ? { bodyLimit: definition.http.bodyLimit } : {}),
@@ -355,7 +406,7 @@ export async function runService<S extends ServiceConfigSpec>(
   try {
     logger = createLogger({
       service: definition.name,
-      level: sharedConfig(loadConfig(definition.configSpec)).LOG_LEVEL,
+      level: sharedConfig(loadServiceConfig(definition)).LOG_LEVEL,
     });
   } catch (error) {
     if (!(error instanceof ServiceKitError)) throw error;

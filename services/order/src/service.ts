@@ -29,14 +29,17 @@ export const orderService = defineService({
     handler: ({ pool, logger, now }) => createSagaHandler(createOrderHandler({ pool, now }), logger),
   },
   http: { errorStatus: ORDER_ERROR_STATUS, bodyLimit: BODY_LIMIT },
-  routes(app, { pool, metrics, now }) {
+  routes(app, { pool, metrics, now, config }) {
     app.addSchema(moneySchema);
     const placed = new Counter({
       name: "orders_placed_total",
       help: "Orders placed (idempotent replays not counted)",
       registers: [metrics],
     });
-    registerOrderRoutes(app, createOrderHandler({ pool, now }), placed);
+    registerOrderRoutes(app, createOrderHandler({ pool, now }), placed, {
+      perCustomer: config.ORDER_RATE_LIMIT_PER_CUSTOMER,
+      perClientAddress: config.ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS,
+    });
     registerCatalogRoutes(app, pool);
   },
   background({ pool, logger }) {

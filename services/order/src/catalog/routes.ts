@@ -6,6 +6,7 @@ export function registerCatalogRoutes(app: FastifyInstance, pool: pg.Pool): void
   app.get(
     "/catalog",
     {
+      config: { access: "public" },
       schema: {
         tags: ["catalog"],
         summary: "Every product that can be ordered, with its price",

@@ -14,6 +14,9 @@ import { findView, type OrderView, saveView, toView } from "./projection.js";
 
 export const PRODUCER = "order";
 
+/** What the API shows in place of a secret the order keeps (the payment token). */
+export const REDACTED = "[redacted]";
+
 export type PlaceOrderRequest = Omit<PlaceOrder["data"], "orderId" | "catalog">;
 
 export interface PlaceOrderResult {
@@ -158,16 +161,22 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
       return view;
     },
 
+    /** The order's events for its owner: whose order it is, and its history with the payment token redacted. */
     async history(orderId: string) {
       const recorded = await readStream(pool, orderId);
-      if (recorded.length === 0) throw new OrderError("ORDER_NOT_FOUND", `order ${orderId} does not exist`);
-      return recorded.map(({ version, recordedAt, event }) => ({
-        version,
-        type: event.type,
-        occurredAt: new Date(event.data.metadata.occurredAt).toISOString(),
-        recordedAt: recordedAt.toISOString(),
-        data: event.data,
-      }));
+      const placed = recorded[0]?.event;
+      if (placed?.type !== "OrderPlaced")
+        throw new OrderError("ORDER_NOT_FOUND", `order ${orderId} does not exist`);
+      return {
+        customerId: placed.data.customerId,
+        events: recorded.map(({ version, recordedAt, event }) => ({
+          version,
+          type: event.type,
+          occurredAt: new Date(event.data.metadata.occurredAt).toISOString(),
+          recordedAt: recordedAt.toISOString(),
+          data: event.type === "OrderPlaced" ? { ...event.data, paymentMethodToken: REDACTED } : event.data,
+        })),
+      };
     },
   };
 }

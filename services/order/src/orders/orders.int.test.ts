@@ -1,8 +1,9 @@
 import { createMetadata, type Metadata } from "@herald/events";
-import { withTransaction } from "@herald/service-kit";
+import { issueDevelopmentToken, withTransaction } from "@herald/service-kit";
+import { injectAs, testTokens } from "@herald/service-kit/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BODY_LIMIT } from "../service.js";
-import { createHarness, type Harness, VALID_ORDER_TOTAL, validOrder } from "../testing/harness.js";
+import { CUSTOMER, createHarness, type Harness, VALID_ORDER_TOTAL, validOrder } from "../testing/harness.js";
 import type { OrderEvent, SagaEvent } from "./domain.js";
 import { appendToStream } from "./event-store.js";
 
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 
 const post = (payload: unknown, headers: Record<string, string> = {}) =>
-  h.app.inject({ method: "POST", url: "/orders", payload: payload as object, headers });
+  h.customer({ method: "POST", url: "/orders", payload: payload as object, headers });
 
 async function nothingWritten(): Promise<void> {
   expect({
@@ -36,7 +37,7 @@ async function placeOrder(): Promise<string> {
 
 /** Confirms the order as the payment service's PaymentProcessed would. */
 async function confirm(id: string): Promise<void> {
-  const placed = (await h.app.inject(`/orders/${id}/history`)).json().events[0].data;
+  const placed = (await h.customer(`/orders/${id}/history`)).json().events[0].data;
   await withTransaction(h.pool, (tx) => h.handler.react(paymentProcessed(id, placed.metadata), tx));
 }
 
@@ -52,7 +53,7 @@ const paymentProcessed = (orderId: string, cause: Metadata): SagaEvent => ({
 
 /** When the database recorded the given version of the order's stream. */
 async function recordedAt(id: string, version: number): Promise<Date> {
-  const events = (await h.app.inject(`/orders/${id}/history`)).json().events;
+  const events = (await h.customer(`/orders/${id}/history`)).json().events;
   return new Date(events[version - 1].recordedAt);
 }
 
@@ -68,7 +69,7 @@ async function databaseClockPasses(at: Date): Promise<void> {
 }
 
 const asOf = (id: string, at: Date) =>
-  h.app.inject(`/orders/${id}?asOf=${encodeURIComponent(at.toISOString())}`);
+  h.customer(`/orders/${id}?asOf=${encodeURIComponent(at.toISOString())}`);
 
 const withAddress = (fields: Record<string, unknown>) => ({
   ...validOrder(),
@@ -133,7 +134,7 @@ describe("POST /orders", () => {
     expect(body).toEqual({ orderId: expect.any(String), status: "PLACED", total: VALID_ORDER_TOTAL });
     expect(response.headers.location).toBe(`/orders/${body.orderId}`);
 
-    const view = (await h.app.inject(`/orders/${body.orderId}`)).json();
+    const view = (await h.customer(`/orders/${body.orderId}`)).json();
     expect(view).toMatchObject({
       orderId: body.orderId,
       status: "PLACED",
@@ -151,7 +152,7 @@ describe("POST /orders", () => {
       ],
       shippingAddress: { recipientName: "Ada Lovelace", line2: null, region: null, country: "GB" },
     });
-    const history = (await h.app.inject(`/orders/${body.orderId}/history`)).json();
+    const history = (await h.customer(`/orders/${body.orderId}/history`)).json();
     expect(history.events).toHaveLength(1);
     expect(history.events[0]).toMatchObject({ version: 1, type: "OrderPlaced" });
     expect(history.events[0].data.metadata).toMatchObject({ producer: "order", causationId: null });
@@ -167,10 +168,10 @@ describe("POST /orders", () => {
   const badInputs: [string, unknown, number, string, RegExp][] = [
     [
       "a missing field",
-      missing("customerEmail"),
+      missing("shippingAddress"),
       400,
       "VALIDATION_FAILED",
-      /body\/customerEmail is required/,
+      /body\/shippingAddress is required/,
     ],
     [
       "a client-supplied price",
@@ -288,12 +289,18 @@ describe("POST /orders", () => {
   );
 
   it("accepts any other Unicode text, astral characters and joined emoji included", async () => {
-    const response = await post({
-      ...withAddress({ recipientName: "Zoë Ćwikła 👩‍💻", city: "東京", line2: null, region: "𝔄rea" }),
-      customerId: "cust-ℵ",
+    const customer = await as(testTokens.customer("cust-ℵ", "aleph@example.com"));
+    const response = await customer({
+      method: "POST",
+      url: "/orders",
+      payload: {
+        ...withAddress({ recipientName: "Zoë Ćwikła 👩‍💻", city: "東京", line2: null, region: "𝔄rea" }),
+        customerId: "cust-ℵ",
+        customerEmail: "aleph@example.com",
+      },
     });
     expect(response.statusCode).toBe(202);
-    const view = (await h.app.inject(`/orders/${response.json().orderId}`)).json();
+    const view = (await customer(`/orders/${response.json().orderId}`)).json();
     expect(view.shippingAddress).toMatchObject({
       recipientName: "Zoë Ćwikła 👩‍💻",
       city: "東京",
@@ -302,14 +309,14 @@ describe("POST /orders", () => {
   });
 
   it("refuses non-JSON, unsupported media types and oversized bodies", async () => {
-    const notJson = await h.app.inject({
+    const notJson = await h.customer({
       method: "POST",
       url: "/orders",
       headers: { "content-type": "application/json" },
       payload: '{"customerId": "cust-42",',
     });
     expect([notJson.statusCode, notJson.json().code]).toEqual([400, "INVALID_JSON"]);
-    const form = await h.app.inject({
+    const form = await h.customer({
       method: "POST",
       url: "/orders",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -340,7 +347,10 @@ describe("Idempotency-Key", () => {
 
   it("refuses the same key with a different body (422) and writes nothing for it", async () => {
     await post(validOrder(), { "idempotency-key": "retry-2" });
-    const other = await post({ ...validOrder(), customerId: "cust-43" }, { "idempotency-key": "retry-2" });
+    const other = await post(
+      { ...validOrder(), items: [{ sku: "HRL-MUG-BLUE", quantity: 5 }] },
+      { "idempotency-key": "retry-2" },
+    );
     expect(other.statusCode).toBe(422);
     expect(other.json().code).toBe("ORDER_IDEMPOTENCY_KEY_REUSED");
     expect(await h.count("orders")).toBe(1);
@@ -375,18 +385,18 @@ describe("reading orders", () => {
   it("answers 404 for an unknown order and 400 for a malformed id", async () => {
     const unknown = "8d3c6c9e-2f0b-4b0f-9a59-2b1f7f7f0d11";
     for (const url of [`/orders/${unknown}`, `/orders/${unknown}/history`]) {
-      const response = await h.app.inject(url);
+      const response = await h.customer(url);
       expect([response.statusCode, response.json().code]).toEqual([404, "ORDER_NOT_FOUND"]);
       expect(response.json().message).toContain(unknown);
     }
-    const cancel = await h.app.inject({ method: "POST", url: `/orders/${unknown}/cancel` });
+    const cancel = await h.customer({ method: "POST", url: `/orders/${unknown}/cancel` });
     expect([cancel.statusCode, cancel.json().code]).toEqual([404, "ORDER_NOT_FOUND"]);
-    const malformed = await h.app.inject("/orders/42");
+    const malformed = await h.customer("/orders/42");
     expect([malformed.statusCode, malformed.json().message]).toEqual([
       400,
       'params/id must match format "uuid"',
     ]);
-    const badAsOf = await h.app.inject(`/orders/${unknown}?asOf=yesterday`);
+    const badAsOf = await h.customer(`/orders/${unknown}?asOf=yesterday`);
     expect(badAsOf.statusCode).toBe(400);
     await nothingWritten();
   });
@@ -395,7 +405,7 @@ describe("reading orders", () => {
     const id = await placeOrder();
     const placedAt = await recordedAt(id, 1);
     await databaseClockPasses(placedAt);
-    expect((await h.app.inject({ method: "POST", url: `/orders/${id}/cancel` })).statusCode).toBe(200);
+    expect((await h.customer({ method: "POST", url: `/orders/${id}/cancel` })).statusCode).toBe(200);
     const cancelledAt = await recordedAt(id, 2);
 
     expect((await asOf(id, new Date(placedAt.getTime() - 1))).statusCode).toBe(404);
@@ -409,7 +419,7 @@ describe("reading orders", () => {
       version: 2,
       cancellation: { reason: "CUSTOMER_REQUEST" },
     });
-    expect((await h.app.inject(`/orders/${id}`)).json()).toEqual(
+    expect((await h.customer(`/orders/${id}`)).json()).toEqual(
       (await asOf(id, new Date("2100-01-01T00:00:00Z"))).json(),
     );
   });
@@ -422,7 +432,7 @@ describe("reading orders", () => {
     const placedAt = await recordedAt(id, 1);
     await databaseClockPasses(placedAt);
     h.setNow(undefined);
-    expect((await h.app.inject({ method: "POST", url: `/orders/${id}/cancel` })).statusCode).toBe(200);
+    expect((await h.customer({ method: "POST", url: `/orders/${id}/cancel` })).statusCode).toBe(200);
     const cancelledAt = await recordedAt(id, 2);
 
     // Still before the placement's occurred_at: filtering by it folded a stream of a lone cancellation (500).
@@ -442,7 +452,7 @@ describe("reading orders", () => {
   it("stops the prefix at the first version recorded after asOf, though a later one was recorded before", async () => {
     // A transaction that began first may append the later version: recorded_at is its start.
     const id = await placeOrder();
-    const placed = (await h.app.inject(`/orders/${id}/history`)).json().events[0].data;
+    const placed = (await h.customer(`/orders/${id}/history`)).json().events[0].data;
     const next = (type: "OrderConfirmed" | "OrderCancelled"): OrderEvent =>
       ({
         type,
@@ -481,7 +491,7 @@ describe("reading orders", () => {
       "2025-03-01",
       "2025-03-01T10:00:00\u0000Z",
     ]) {
-      const response = await h.app.inject(`/orders/${id}?asOf=${encodeURIComponent(bad)}`);
+      const response = await h.customer(`/orders/${id}?asOf=${encodeURIComponent(bad)}`);
       expect([bad, response.statusCode, response.json().code]).toEqual([bad, 400, expect.any(String)]);
       expect(response.json().message).toMatch(/querystring\/asOf/);
     }
@@ -492,7 +502,7 @@ describe("reading orders", () => {
   });
 
   it("lists the catalog", async () => {
-    const response = await h.app.inject("/catalog");
+    const response = await h.customer("/catalog");
     expect(response.statusCode).toBe(200);
     expect(response.json().items).toHaveLength(6);
     expect(response.json().items).toContainEqual({
@@ -506,17 +516,17 @@ describe("reading orders", () => {
 describe("POST /orders/:id/cancel", () => {
   it("cancels a placed order once; a retry returns it unchanged", async () => {
     const id = await placeOrder();
-    const first = await h.app.inject({ method: "POST", url: `/orders/${id}/cancel` });
+    const first = await h.customer({ method: "POST", url: `/orders/${id}/cancel` });
     expect(first.statusCode).toBe(200);
     expect(first.json()).toMatchObject({
       status: "CANCELLED",
       version: 2,
       cancellation: { reason: "CUSTOMER_REQUEST" },
     });
-    const again = await h.app.inject({ method: "POST", url: `/orders/${id}/cancel` });
+    const again = await h.customer({ method: "POST", url: `/orders/${id}/cancel` });
     expect(again.json()).toEqual(first.json());
     expect(
-      (await h.app.inject(`/orders/${id}/history`)).json().events.map((e: { type: string }) => e.type),
+      (await h.customer(`/orders/${id}/history`)).json().events.map((e: { type: string }) => e.type),
     ).toEqual(["OrderPlaced", "OrderCancelled"]);
     expect(await h.count(OUTBOX_TABLE)).toBe(2);
   });
@@ -524,7 +534,7 @@ describe("POST /orders/:id/cancel", () => {
   it("cancels a confirmed order: OrderCancelled(CUSTOMER_REQUEST) after OrderConfirmed, once", async () => {
     const id = await placeOrder();
     await confirm(id);
-    const response = await h.app.inject({ method: "POST", url: `/orders/${id}/cancel` });
+    const response = await h.customer({ method: "POST", url: `/orders/${id}/cancel` });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({
       status: "CANCELLED",
@@ -532,10 +542,10 @@ describe("POST /orders/:id/cancel", () => {
       confirmedAt: expect.any(String),
       cancellation: { reason: "CUSTOMER_REQUEST", detail: null },
     });
-    const again = await h.app.inject({ method: "POST", url: `/orders/${id}/cancel` });
+    const again = await h.customer({ method: "POST", url: `/orders/${id}/cancel` });
     expect(again.json()).toEqual(response.json());
     expect(
-      (await h.app.inject(`/orders/${id}/history`)).json().events.map((e: { type: string }) => e.type),
+      (await h.customer(`/orders/${id}/history`)).json().events.map((e: { type: string }) => e.type),
     ).toEqual(["OrderPlaced", "OrderConfirmed", "OrderCancelled"]);
     expect(await h.count(OUTBOX_TABLE)).toBe(3);
   });
@@ -544,7 +554,7 @@ describe("POST /orders/:id/cancel", () => {
 describe("the event store", () => {
   it("lets only one of two writers append from the same version", async () => {
     const id = await placeOrder();
-    const placed = (await h.app.inject(`/orders/${id}/history`)).json().events[0].data;
+    const placed = (await h.customer(`/orders/${id}/history`)).json().events[0].data;
     const cancelledAt = (producer: string): OrderEvent => ({
       type: "OrderCancelled",
       data: {
@@ -580,13 +590,13 @@ describe("the event store", () => {
 
   it("keeps a customer's cancel and a payment result racing on one order consistent", async () => {
     const id = await placeOrder();
-    const placed = (await h.app.inject(`/orders/${id}/history`)).json().events[0].data;
+    const placed = (await h.customer(`/orders/${id}/history`)).json().events[0].data;
     const payment = withTransaction(h.pool, (tx) =>
       h.handler.react(paymentProcessed(id, placed.metadata), tx),
     ).catch((error: { code?: string }) => error.code);
-    const cancel = h.app.inject({ method: "POST", url: `/orders/${id}/cancel` });
+    const cancel = h.customer({ method: "POST", url: `/orders/${id}/cancel` });
     const [paid, cancelled] = await Promise.all([payment, cancel]);
-    const events = (await h.app.inject(`/orders/${id}/history`))
+    const events = (await h.customer(`/orders/${id}/history`))
       .json()
       .events.map((e: { type: string }) => e.type);
     // Whoever appended second saw the other's event (or lost the race and was told to retry):
@@ -600,3 +610,133 @@ describe("the event store", () => {
     }
   });
 });
+
+const as = async (token: Promise<string>) => injectAs(h.app, await token);
+const stranger = () => as(testTokens.customer("cust-99"));
+
+describe("who may place, read and cancel an order", () => {
+  it("answers 401 to every order route without a token, and writes nothing", async () => {
+    const id = await placeOrder();
+    const anonymous = [
+      await h.app.inject({ method: "POST", url: "/orders", payload: validOrder() }),
+      await h.app.inject(`/orders/${id}`),
+      await h.app.inject(`/orders/${id}/history`),
+      await h.app.inject({ method: "POST", url: `/orders/${id}/cancel` }),
+    ];
+    expect(anonymous.map((r) => [r.statusCode, r.json().code])).toEqual(
+      Array(4).fill([401, "AUTH_REQUIRED"]),
+    );
+    expect(await h.count("order_events")).toBe(1);
+    expect((await h.customer(`/orders/${id}`)).json().status).toBe("PLACED");
+  });
+
+  it("answers 403 to another customer and leaves the order as it was", async () => {
+    const id = await placeOrder();
+    const other = await stranger();
+    for (const response of [
+      await other(`/orders/${id}`),
+      await other(`/orders/${id}/history`),
+      await other({ method: "POST", url: `/orders/${id}/cancel` }),
+    ])
+      expect([response.statusCode, response.json().code]).toEqual([403, "AUTH_FORBIDDEN"]);
+    expect((await h.customer(`/orders/${id}`)).json()).toMatchObject({ status: "PLACED", version: 1 });
+  });
+
+  it("lets support read and cancel a customer's order", async () => {
+    const id = await placeOrder();
+    expect((await h.support(`/orders/${id}`)).json().customerId).toBe(CUSTOMER.id);
+    const cancelled = await h.support({ method: "POST", url: `/orders/${id}/cancel` });
+    expect(cancelled.json()).toMatchObject({
+      status: "CANCELLED",
+      cancellation: { reason: "CUSTOMER_REQUEST" },
+    });
+  });
+
+  it("takes the customer and the email from the token when the body leaves them out", async () => {
+    const { customerId: _id, customerEmail: _email, ...order } = validOrder();
+    const response = await post(order);
+    expect(response.statusCode).toBe(202);
+    expect((await h.customer(`/orders/${response.json().orderId}`)).json()).toMatchObject({
+      customerId: CUSTOMER.id,
+      customerEmail: CUSTOMER.email,
+    });
+  });
+
+  it("refuses an order for another customer, to an address the token did not verify, or with no verified email", async () => {
+    const forOther = await post({ ...validOrder(), customerId: "cust-43" });
+    const toStranger = await post({ ...validOrder(), customerEmail: "victim@example.org" });
+    const noEmail = await (await as(issueWithoutEmail()))({
+      method: "POST",
+      url: "/orders",
+      payload: { ...validOrder(), customerId: "cust-77" },
+    });
+    for (const response of [forOther, toStranger, noEmail])
+      expect([response.statusCode, response.json().code]).toEqual([403, "ORDER_FORBIDDEN"]);
+    await nothingWritten();
+  });
+
+  it("lets staff place an order for a customer they name", async () => {
+    const { customerId: _id, ...unnamed } = validOrder();
+    expect((await h.support({ method: "POST", url: "/orders", payload: unnamed })).statusCode).toBe(400);
+    const named = await h.support({ method: "POST", url: "/orders", payload: validOrder() });
+    expect(named.statusCode).toBe(202);
+  });
+
+  it("keeps one customer's Idempotency-Key apart from another's", async () => {
+    const mine = await post(validOrder(), { "idempotency-key": "shared-key" });
+    const theirs = await (await stranger())({
+      method: "POST",
+      url: "/orders",
+      headers: { "idempotency-key": "shared-key" },
+      payload: { ...validOrder(), customerId: "cust-99", customerEmail: "cust-99@example.com" },
+    });
+    expect(theirs.statusCode).toBe(202);
+    expect(theirs.headers["idempotent-replayed"]).toBeUndefined();
+    expect(theirs.json().orderId).not.toBe(mine.json().orderId);
+    expect(await h.count("orders")).toBe(2);
+  });
+
+  it("never shows the payment token in the history; the stored event keeps it for the payment service", async () => {
+    const id = await placeOrder();
+    const history = await h.customer(`/orders/${id}/history`);
+    expect(history.body).not.toContain("tok_visa");
+    expect(history.json().events[0].data.paymentMethodToken).toBe("[redacted]");
+    const { rows } = await h.pool.query("SELECT data::text AS payload FROM order_events");
+    expect(rows[0].payload).toContain("tok_visa");
+  });
+});
+
+describe("placement rate limits", () => {
+  it("answers 429 with Retry-After past a customer's orders per minute, and places none of those", async () => {
+    await h.close();
+    h = await createHarness({ env: { ORDER_RATE_LIMIT_PER_CUSTOMER: "3" } });
+    const responses = [];
+    for (let i = 0; i < 5; i++) responses.push(await post(validOrder()));
+    expect(responses.map((r) => r.statusCode)).toEqual([202, 202, 202, 429, 429]);
+    expect(responses[3]!.json()).toMatchObject({ code: "RATE_LIMITED" });
+    expect(Number(responses[3]!.headers["retry-after"])).toBeGreaterThan(0);
+    expect(await h.count("orders")).toBe(3);
+    // Another customer has an allowance of their own.
+    const other = await (await stranger())({
+      method: "POST",
+      url: "/orders",
+      payload: { ...validOrder(), customerId: "cust-99", customerEmail: "cust-99@example.com" },
+    });
+    expect(other.statusCode).toBe(202);
+  });
+
+  it("answers 429 past one client address's orders per minute, whoever's token it sends", async () => {
+    await h.close();
+    h = await createHarness({ env: { ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS: "2" } });
+    const statuses = [];
+    for (const customer of ["cust-a", "cust-b", "cust-c"]) {
+      const inject = await as(testTokens.customer(customer));
+      const { customerId: _id, customerEmail: _email, ...order } = validOrder();
+      statuses.push((await inject({ method: "POST", url: "/orders", payload: order })).statusCode);
+    }
+    expect(statuses).toEqual([202, 202, 429]);
+  });
+});
+
+/** A valid customer token with no email claim. */
+const issueWithoutEmail = () => issueDevelopmentToken({ subject: "cust-77", expiresIn: "1h" });

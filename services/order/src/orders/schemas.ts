@@ -32,10 +32,18 @@ const shippingAddress = {
 export const placeOrderBody = {
   type: "object",
   additionalProperties: false,
-  required: ["customerId", "customerEmail", "items", "paymentMethodToken", "shippingAddress"],
+  required: ["items", "paymentMethodToken", "shippingAddress"],
   properties: {
-    customerId: safeString(100),
-    customerEmail: { type: "string", format: "email", maxLength: 254 },
+    customerId: {
+      ...safeString(100),
+      description: "The token's subject (the default); staff placing an order for a customer name them",
+    },
+    customerEmail: {
+      type: "string",
+      format: "email",
+      maxLength: 254,
+      description: "The token's verified email (the default); staff placing an order for a customer name it",
+    },
     items: {
       type: "array",
       minItems: 1,
@@ -157,9 +165,12 @@ export const placeOrderSchema = {
       properties: { orderId: { type: "string", format: "uuid" }, status: { type: "string" }, total: money },
     },
     400: errorResponseRef,
+    401: errorResponseRef,
+    403: errorResponseRef,
     413: errorResponseRef,
     415: errorResponseRef,
     422: errorResponseRef,
+    429: errorResponseRef,
   },
 } as const;
 
@@ -179,12 +190,18 @@ export const getOrderSchema = {
       },
     },
   },
-  response: { 200: orderView, 400: errorResponseRef, 404: errorResponseRef },
+  response: {
+    200: orderView,
+    400: errorResponseRef,
+    401: errorResponseRef,
+    403: errorResponseRef,
+    404: errorResponseRef,
+  },
 } as const;
 
 export const orderHistorySchema = {
   tags: ["orders"],
-  summary: "Every event of the order, oldest first",
+  summary: "Every event of the order, oldest first (the payment token redacted)",
   params: orderIdParams,
   response: {
     200: {
@@ -209,6 +226,8 @@ export const orderHistorySchema = {
       },
     },
     400: errorResponseRef,
+    401: errorResponseRef,
+    403: errorResponseRef,
     404: errorResponseRef,
   },
 } as const;
@@ -219,5 +238,11 @@ export const cancelOrderSchema = {
   description:
     "Cancels a placed or a confirmed order (a confirmed one is refunded and restocked by the saga). Idempotent: cancelling a cancelled order returns it unchanged.",
   params: orderIdParams,
-  response: { 200: orderView, 400: errorResponseRef, 404: errorResponseRef },
+  response: {
+    200: orderView,
+    400: errorResponseRef,
+    401: errorResponseRef,
+    403: errorResponseRef,
+    404: errorResponseRef,
+  },
 } as const;

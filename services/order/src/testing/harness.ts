@@ -1,6 +1,7 @@
 import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { outboxMigrations } from "@herald/outbox";
 import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
+import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
@@ -16,6 +17,10 @@ export interface Harness {
   readonly schema: string;
   readonly pool: pg.Pool;
   readonly app: FastifyInstance;
+  /** Requests as the customer of {@link validOrder} (cust-42, ada@example.com). */
+  readonly customer: Inject;
+  /** Requests as support staff, who act for any customer. */
+  readonly support: Inject;
   readonly handler: OrderHandler;
   readonly metrics: Registry;
   /** Moves the handler's clock; the real time is used until it is set. */
@@ -24,11 +29,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(options: { poolSize?: number } = {}): Promise<Harness> {
+export async function createHarness(
+  options: { poolSize?: number; env?: Record<string, string> } = {},
+): Promise<Harness> {
   const scratch = await createScratchSchema(testInfra().databaseUrls.order, "order_test");
   let now: Date | undefined;
   const context = createServiceContext(orderService, {
-    env: serviceEnvironment(scratch.url, { DATABASE_POOL_SIZE: String(options.poolSize ?? 5) }),
+    env: serviceEnvironment(scratch.url, {
+      DATABASE_POOL_SIZE: String(options.poolSize ?? 5),
+      ...options.env,
+    }),
     logger,
     now: () => now ?? new Date(),
   });
@@ -41,6 +51,8 @@ export async function createHarness(options: { poolSize?: number } = {}): Promis
     schema: scratch.name,
     pool,
     app,
+    customer: injectAs(app, await testTokens.customer(CUSTOMER.id, CUSTOMER.email)),
+    support: injectAs(app, await testTokens.staff("support")),
     handler,
     metrics,
     setNow(at) {
@@ -60,9 +72,12 @@ export async function createHarness(options: { poolSize?: number } = {}): Promis
   };
 }
 
+/** The customer the harness's `customer` requests come from. */
+export const CUSTOMER = { id: "cust-42", email: "ada@example.com" } as const;
+
 export const validOrder = () => ({
-  customerId: "cust-42",
-  customerEmail: "ada@example.com",
+  customerId: CUSTOMER.id,
+  customerEmail: CUSTOMER.email,
   items: [
     { sku: "HRL-MUG-BLUE", quantity: 2 },
     { sku: "HRL-TEE-BLACK-M", quantity: 1 },

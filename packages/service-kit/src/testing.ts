@@ -1,0 +1,21 @@
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
+import type { Role } from "./auth.js";
+import { issueDevelopmentToken } from "./tokens.js";
+
+/** `app.inject` as one caller: every request carries the caller's bearer token unless it sets its own. */
+export type Inject = (options: InjectOptions | string) => Promise<LightMyRequestResponse>;
+
+export function injectAs(app: FastifyInstance, token: string): Inject {
+  return (options) => {
+    const request = typeof options === "string" ? { url: options } : options;
+    return app.inject({ ...request, headers: { authorization: `Bearer ${token}`, ...request.headers } });
+  };
+}
+
+/** A development-signed token for a customer (with a verified email) or a member of staff. */
+export const testTokens = {
+  customer: (customerId: string, email = `${customerId}@example.com`) =>
+    issueDevelopmentToken({ subject: customerId, email, expiresIn: "1h" }),
+  staff: (role: Role, subject = `${role}-1`) =>
+    issueDevelopmentToken({ subject, roles: [role], expiresIn: "1h" }),
+};
