@@ -47,4 +47,13 @@ describe("the Email service's configuration", () => {
     expect(message).toContain("EMAIL_FROM must match");
     expect(message).toContain("EMAIL_MAX_ATTEMPTS must be an integer between 1 and 100");
   });
+
+  it("keeps personal data 30 days unless told otherwise, and at least a day", () => {
+    const { EMAIL_RETENTION_DAYS: _retention, ...rest } = example;
+    expect(loadConfig(configSpec, rest).EMAIL_RETENTION_DAYS).toBe(30);
+    expect(loadConfig(configSpec, { ...example, EMAIL_RETENTION_DAYS: "7" }).EMAIL_RETENTION_DAYS).toBe(7);
+    expect(() => loadConfig(configSpec, { ...example, EMAIL_RETENTION_DAYS: "0" })).toThrow(
+      /EMAIL_RETENTION_DAYS must be an integer between 1 and 3650/,
+    );
+  });
 });

@@ -54,6 +54,13 @@ export const configSpec = {
     min: 10,
     max: 60_000,
   }),
+  EMAIL_RETENTION_DAYS: env.integer({
+    description:
+      "days the service keeps a settled mail's recipient, subject and bodies and a customer's name and address",
+    default: 30,
+    min: 1,
+    max: 3_650,
+  }),
   EMAIL_SEND_CONCURRENCY: env.integer({
     description: "mails in flight at once per instance",
     default: 8,

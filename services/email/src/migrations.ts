@@ -52,4 +52,13 @@ export const emailMigrations: readonly Migration[] = [
       -- compose a different Message-ID. One mail per (event, template) holds regardless.
       CREATE UNIQUE INDEX emails_once_per_event ON emails (source_event_id, template);`,
   },
+  {
+    id: "email-004-retention",
+    sql: `
+      -- When a settled mail's personal data (recipient, subject, bodies) was overwritten for the
+      -- retention; the row stays, so a replayed event still finds it and sends nothing.
+      ALTER TABLE emails ADD COLUMN redacted_at timestamptz;
+      CREATE INDEX emails_to_redact ON emails (created_at) WHERE redacted_at IS NULL AND status <> 'PENDING';
+      CREATE INDEX order_facts_by_age ON order_facts (updated_at);`,
+  },
 ];

@@ -3,10 +3,14 @@ import { defineService } from "@herald/service-kit";
 import { configSpec } from "./config.js";
 import { domainOf } from "./mail/message-id.js";
 import { createEmailReactions, EMAIL_TOPICS } from "./mail/reactions.js";
+import { createRetentionSweeper } from "./mail/retention.js";
 import { registerEmailRoutes } from "./mail/routes.js";
 import { createMailSender } from "./mail/sender.js";
-import { createSmtpTransport, leaseFor } from "./mail/transport.js";
+import { createSmtpTransport, leaseFor, sendDeadlineFor } from "./mail/transport.js";
 import { emailMigrations } from "./migrations.js";
+
+/** How often personal data past its retention is looked for: hourly keeps it within a day's retention. */
+const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
 /** The Email service: customer and operations mail, one identity per mail however often an event arrives. */
 export const emailService = defineService({
@@ -40,12 +44,24 @@ export const emailService = defineService({
       maxAttempts: config.EMAIL_MAX_ATTEMPTS,
       retry: { initialMs: config.EMAIL_RETRY_INITIAL_MS, maxMs: config.EMAIL_RETRY_MAX_MS },
       leaseMs: leaseFor(config.EMAIL_SMTP_TIMEOUT_MS),
+      sendDeadlineMs: sendDeadlineFor(config.EMAIL_SMTP_TIMEOUT_MS),
       concurrency: config.EMAIL_SEND_CONCURRENCY,
       pollIntervalMs: config.EMAIL_POLL_INTERVAL_MS,
       metrics,
       now,
     });
+    const retention = createRetentionSweeper({
+      pool,
+      retentionDays: config.EMAIL_RETENTION_DAYS,
+      intervalMs: RETENTION_SWEEP_MS,
+      logger: logger.child({ component: "retention" }),
+      now,
+    });
     sender.start();
-    return () => sender.stop();
+    retention.start();
+    return async () => {
+      await retention.stop();
+      await sender.stop();
+    };
   },
 });

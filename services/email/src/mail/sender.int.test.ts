@@ -15,7 +15,7 @@ import { type SmtpAnswer, startTestSmtpServer, type TestSmtpServer } from "../te
 import { messageIdFor } from "./message-id.js";
 import { createMailSender } from "./sender.js";
 import { claimDueMails } from "./store.js";
-import { createSmtpTransport } from "./transport.js";
+import { createSmtpTransport, leaseFor } from "./transport.js";
 
 let h: EmailHarness | undefined;
 let smtp: TestSmtpServer | undefined;
@@ -177,8 +177,8 @@ describe("the sender", () => {
     const sender = createMailSender({
       pool,
       transport: {
-        async sendMail(message) {
-          const sent = await transport.sendMail(message);
+        async sendMail(message, call) {
+          const sent = await transport.sendMail(message, call);
           if (armed) outage = 2;
           armed = false;
           return sent;
@@ -189,6 +189,7 @@ describe("the sender", () => {
       maxAttempts: 5,
       retry: { initialMs: 50, maxMs: 200 },
       leaseMs: 1_500,
+      sendDeadlineMs: 1_000,
       concurrency: 5,
       pollIntervalMs: 20,
     });
@@ -202,6 +203,33 @@ describe("the sender", () => {
     } finally {
       await sender.stop();
     }
+  });
+
+  it("ends a conversation at its deadline, inside the lease, so no second sender can take over a mail still being sent", async () => {
+    const timeoutMs = 300;
+    smtp = await startTestSmtpServer(() => "accept");
+    // Each reply comes within the socket timeout, so no single step times out; all of them together
+    // (greeting, EHLO, MAIL, RCPT, DATA, the data) take longer than the lease.
+    smtp.replyDelayMs = 250;
+    h = await createEmailHarness({
+      SMTP_URL: smtp.url,
+      EMAIL_SMTP_TIMEOUT_MS: String(timeoutMs),
+      EMAIL_MAX_ATTEMPTS: "1",
+    });
+    const confirmed = confirmation();
+    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
+    await h.react(confirmed);
+    const claimedFrom = performance.now();
+    h.startSender();
+
+    const row = await settled(h, messageId);
+    const server = smtp;
+    await waitFor("the connection to close", async () => (server.openConnections === 0 ? true : undefined));
+    expect(server.closedAt).toHaveLength(1);
+    expect(server.closedAt[0]! - claimedFrom).toBeLessThan(leaseFor(timeoutMs));
+    expect(server.received).toEqual([]);
+    expect(row).toMatchObject({ status: "FAILED", attempts: 1 });
+    expect(row.last_error).toMatch(/deadline/);
   });
 
   it("never turns one recipient value into several recipients", async () => {

@@ -6,17 +6,20 @@ import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { type ClaimedMail, claimDueMails, markFailed, markSent, scheduleRetry } from "./store.js";
 
-/** The part of a nodemailer transporter the sender uses. */
+/** Sends one mail over SMTP; an aborted `signal` ends the conversation (the connection is closed). */
 export interface MailTransport {
-  sendMail(message: {
-    from: string;
-    to: { name: string; address: string };
-    subject: string;
-    text: string;
-    html: string;
-    messageId: string;
-    headers: Record<string, string>;
-  }): Promise<unknown>;
+  sendMail(
+    message: {
+      from: string;
+      to: { name: string; address: string };
+      subject: string;
+      text: string;
+      html: string;
+      messageId: string;
+      headers: Record<string, string>;
+    },
+    call: { readonly signal: AbortSignal },
+  ): Promise<unknown>;
   close?(): void;
 }
 
@@ -34,6 +37,12 @@ export interface MailSenderOptions {
    * A sender that dies mid-attempt leaves the mail to be retried, same Message-ID, after it.
    */
   readonly leaseMs: number;
+  /**
+   * How long one SMTP conversation may take in all; shorter than the lease, so a conversation is over
+   * before another sender may claim its mail. At the deadline the connection is closed and the
+   * attempt counts as a transient failure.
+   */
+  readonly sendDeadlineMs: number;
   /** Mails sent at once. */
   readonly concurrency: number;
   /** Pause when nothing is due. */
@@ -83,6 +92,10 @@ export function isPermanentSmtpFailure(error: unknown): boolean {
  */
 export function createMailSender(options: MailSenderOptions): MailSender {
   const { pool, transport, logger } = options;
+  if (options.sendDeadlineMs >= options.leaseMs)
+    throw new RangeError(
+      `the send deadline (${options.sendDeadlineMs} ms) must be shorter than the lease (${options.leaseMs} ms)`,
+    );
   const now = options.now ?? (() => new Date());
   const random = options.random ?? Math.random;
   const counters = options.metrics && {
@@ -112,21 +125,37 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     });
     // The claim holds the mail until then; after it another sender may take the mail over.
     const claimEndsAt = Date.now() + options.leaseMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () =>
+        deadline.abort(
+          new Error(`the SMTP conversation passed its ${options.sendDeadlineMs} ms deadline and was cut off`),
+        ),
+      options.sendDeadlineMs,
+    );
     try {
-      await transport.sendMail({
-        from: options.from,
-        // An address object is taken as one address: a recipient such as "a@x.test, b@y.test"
-        // can never become two.
-        to: { name: "", address: mail.recipient },
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        messageId: mail.messageId,
-        headers: { "X-Herald-Template": mail.template, "X-Herald-Event-Id": mail.cause.eventId },
-      });
+      await Promise.race([
+        transport.sendMail(
+          {
+            from: options.from,
+            // An address object is taken as one address: a recipient such as "a@x.test, b@y.test"
+            // can never become two.
+            to: { name: "", address: mail.recipient },
+            subject: mail.subject,
+            text: mail.text,
+            html: mail.html,
+            messageId: mail.messageId,
+            headers: { "X-Herald-Template": mail.template, "X-Herald-Event-Id": mail.cause.eventId },
+          },
+          { signal: deadline.signal },
+        ),
+        aborted(deadline.signal),
+      ]);
     } catch (error) {
       await failed(mail, error, log);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     // The server has the mail now: recording that is retried while the claim lasts (a database
     // restart takes seconds), so a live sender never sends it twice. Only if this process dies, or
@@ -260,6 +289,13 @@ async function retryUntil<T>(
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
+}
+
+/** Rejects with the signal's reason once it aborts (a transport that ignores its signal is still given up). */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
 }
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {

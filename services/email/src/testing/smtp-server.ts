@@ -19,6 +19,12 @@ export interface TestSmtpServer {
   readonly accepted: readonly ReceivedMessage[];
   /** Decides the answer to the n-th message (0-based); can be changed while running. */
   answer: (index: number) => SmtpAnswer;
+  /** How long the server waits before each reply, the greeting included (a slow server); 0 by default. */
+  replyDelayMs: number;
+  /** Connections the server has open now. */
+  readonly openConnections: number;
+  /** When each connection ended (`performance.now()`), in order. */
+  readonly closedAt: readonly number[];
   close(): Promise<void>;
 }
 
@@ -36,17 +42,31 @@ const REPLIES: Readonly<Record<Exclude<SmtpAnswer, "hang-up">, string>> = {
 export async function startTestSmtpServer(answer: TestSmtpServer["answer"]): Promise<TestSmtpServer> {
   const received: ReceivedMessage[] = [];
   const sockets = new Set<Socket>();
-  const state: { answer: TestSmtpServer["answer"] } = { answer };
+  const state: { answer: TestSmtpServer["answer"]; replyDelayMs: number } = { answer, replyDelayMs: 0 };
+  const closedAt: number[] = [];
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    socket.on("close", () => {
+      sockets.delete(socket);
+      closedAt.push(performance.now());
+    });
     socket.on("error", () => {});
     socket.setEncoding("utf8");
     let buffer = "";
     let inData = false;
     let recipients: string[] = [];
-    const reply = (line: string) => socket.write(`${line}\r\n`);
+    // Replies leave in order, each after the delay, as a slow server's would.
+    let replies = Promise.resolve();
+    const reply = (line: string) => {
+      const delayMs = state.replyDelayMs;
+      if (delayMs === 0) return void socket.write(`${line}\r\n`);
+      replies = replies
+        .then(() => new Promise((resolve) => setTimeout(resolve, delayMs)))
+        .then(() => {
+          if (!socket.destroyed) socket.write(`${line}\r\n`);
+        });
+    };
     reply("220 test-smtp ESMTP");
 
     socket.on("data", (chunk: string) => {
@@ -89,7 +109,7 @@ export async function startTestSmtpServer(answer: TestSmtpServer["answer"]): Pro
         } else if (verb === "RSET" || verb === "NOOP") reply("250 2.0.0 ok");
         else if (verb === "QUIT") {
           reply("221 2.0.0 bye");
-          socket.end();
+          void replies.then(() => socket.end());
           return;
         } else reply("502 5.5.1 not implemented");
       }
@@ -111,6 +131,16 @@ export async function startTestSmtpServer(answer: TestSmtpServer["answer"]): Pro
     set answer(next) {
       state.answer = next;
     },
+    get replyDelayMs() {
+      return state.replyDelayMs;
+    },
+    set replyDelayMs(next) {
+      state.replyDelayMs = next;
+    },
+    get openConnections() {
+      return sockets.size;
+    },
+    closedAt,
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
