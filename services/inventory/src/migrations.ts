@@ -46,4 +46,11 @@ export const inventoryMigrations: readonly Migration[] = [
         ('HRL-STICKER-PACK', 500)
       ON CONFLICT (sku) DO NOTHING;`,
   },
+  {
+    id: "inventory-004-stock-version",
+    sql: `
+      -- Counts every change of a SKU's row: its ETag, so an absolute write based on a stale read
+      -- (PUT with If-Match) is refused instead of overwriting what changed since.
+      ALTER TABLE stock ADD COLUMN version bigint NOT NULL DEFAULT 1;`,
+  },
 ];

@@ -1,10 +1,11 @@
 import { createServer } from "node:net";
 import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { type RunningService, startService } from "@herald/service-kit";
+import { testTokens } from "@herald/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { InventoryConfig } from "./config.js";
 import { inventoryService } from "./service.js";
-import { ADMIN_TOKEN, logger } from "./testing/harness.js";
+import { logger } from "./testing/harness.js";
 
 // The whole service as main.ts starts it, minus its consumer: subscribing to the shared `orders`
 // and `payments` topics would read other runs' events. The relay is external for the same reason.
@@ -20,7 +21,6 @@ beforeAll(async () => {
         PORT: String(await freePort()),
         HOST: "127.0.0.1",
         RELAY_MODE: "external",
-        INVENTORY_ADMIN_TOKEN: ADMIN_TOKEN,
       }),
       logger,
     },
@@ -47,10 +47,10 @@ describe("the Inventory service, started", () => {
     expect((await app.inject("/health/ready")).statusCode).toBe(200);
     expect((await app.inject("/stock")).json().items).toHaveLength(6);
     const restock = await app.inject({
-      method: "PUT",
-      url: "/stock/HRL-HOODIE-GREY-L",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      payload: { onHand: 30 },
+      method: "POST",
+      url: "/stock/HRL-HOODIE-GREY-L/adjustments",
+      headers: { authorization: `Bearer ${await testTokens.staff("operator")}` },
+      payload: { delta: 5 },
     });
     expect(restock.json()).toMatchObject({ onHand: 30, available: 30 });
     const document = (await app.inject("/docs/json")).json();

@@ -19,10 +19,10 @@ export const inventoryService = defineService({
     ...subscriptionOf("inventory", CONSUMED_TOPICS),
     handler: (context) => createInventoryReactions(context),
   },
-  // The only body is {"onHand": n}.
+  // The only bodies are {"onHand": n} and {"delta": n}.
   http: { errorStatus: INVENTORY_ERROR_STATUS, bodyLimit: 1024 },
   routes(app, context) {
-    registerStockRoutes(app, { pool: context.pool, adminToken: context.config.INVENTORY_ADMIN_TOKEN });
+    registerStockRoutes(app, context.pool);
     registerReservationRoutes(app, context.pool);
   },
 });

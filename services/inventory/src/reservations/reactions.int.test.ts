@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { testTokens } from "@herald/service-kit/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createHarness,
@@ -72,7 +73,10 @@ describe("OrderPlaced", () => {
         },
       },
     ]);
-    const listed = await h.app.inject(`/reservations?orderId=${orderId}`);
+    const listed = await h.app.inject({
+      url: `/reservations?orderId=${orderId}`,
+      headers: { authorization: `Bearer ${await testTokens.staff("support")}` },
+    });
     expect(listed.json().items).toMatchObject([
       { orderId, status: "FAILED", shortages: [{ sku: "TEE" }, { sku: "NOPE" }] },
     ]);

@@ -66,7 +66,7 @@ export function registerReservationRoutes(app: FastifyInstance, pool: pg.Pool): 
   app.addSchema(reservationSchema);
   app.get<{ Querystring: { orderId: string } }>(
     "/reservations",
-    { schema: listReservationsSchema },
+    { config: { access: "support" }, schema: listReservationsSchema },
     async (request) => ({ items: await findReservations(pool, request.query.orderId) }),
   );
 }

@@ -15,12 +15,16 @@ export const skuParams = {
 export const stockLevelSchema = {
   $id: "StockLevel",
   type: "object",
-  required: ["sku", "onHand", "reserved", "available", "updatedAt"],
+  required: ["sku", "onHand", "reserved", "available", "version", "updatedAt"],
   properties: {
     sku: { type: "string" },
     onHand: { type: "integer", description: "Units on the shelf, reserved ones included" },
     reserved: { type: "integer", description: "Units held for orders not yet confirmed or cancelled" },
     available: { type: "integer", description: "onHand - reserved: what a new order can reserve" },
+    version: {
+      type: "integer",
+      description: "Goes up with every change; the ETag, and what PUT's If-Match names",
+    },
     updatedAt: { type: "string", format: "date-time" },
   },
 } as const;
@@ -47,10 +51,14 @@ export const getStockSchema = {
 
 export const setStockSchema = {
   tags: ["stock"],
-  summary: "Set the units on hand of a SKU (restock or count correction)",
+  summary: "Set the units on hand of a SKU (a count correction)",
   description:
-    "Needs `Authorization: Bearer <INVENTORY_ADMIN_TOKEN>` (401 otherwise). Sets on hand to `onHand`, an integer from 0 to 1,000,000,000; it may never go below the units reserved (409). Unknown SKU: 404.",
+    "Needs `If-Match` with the ETag of the level it was computed from (428 without; 412 when the SKU changed since: read it again). Sets on hand to `onHand`, an integer from 0 to 1,000,000,000; it may never go below the units reserved (409). Unknown SKU: 404. For deliveries, POST a delta to /stock/{sku}/adjustments instead.",
   params: skuParams,
+  headers: {
+    type: "object",
+    properties: { "if-match": { type: "string", description: 'The ETag from GET /stock/{sku}, e.g. "7"' } },
+  },
   body: {
     type: "object",
     additionalProperties: false,
@@ -61,9 +69,39 @@ export const setStockSchema = {
     200: stockLevel,
     400: errorResponseRef,
     401: errorResponseRef,
+    403: errorResponseRef,
+    404: errorResponseRef,
+    409: errorResponseRef,
+    412: errorResponseRef,
+    413: errorResponseRef,
+    415: errorResponseRef,
+    428: errorResponseRef,
+  },
+} as const;
+
+export const adjustStockSchema = {
+  tags: ["stock"],
+  summary: "Add units on hand (a delivery) or take them away (a write-off)",
+  description:
+    "Adds `delta` (an integer, not 0) to on hand, whatever changed since you looked: deliveries never race the saga. On hand may never go below the units reserved (409) nor above 1,000,000,000 (422). Unknown SKU: 404.",
+  params: skuParams,
+  body: {
+    type: "object",
+    additionalProperties: false,
+    required: ["delta"],
+    properties: {
+      delta: { type: "integer", minimum: -MAX_ON_HAND, maximum: MAX_ON_HAND, not: { const: 0 } },
+    },
+  },
+  response: {
+    200: stockLevel,
+    400: errorResponseRef,
+    401: errorResponseRef,
+    403: errorResponseRef,
     404: errorResponseRef,
     409: errorResponseRef,
     413: errorResponseRef,
     415: errorResponseRef,
+    422: errorResponseRef,
   },
 } as const;

@@ -1,12 +1,15 @@
 import type pg from "pg";
 import { InventoryError } from "../errors.js";
 import type { StockChange, StockLevel } from "../reservations/domain.js";
+import { MAX_ON_HAND } from "./schemas.js";
 
 export interface StockView {
   readonly sku: string;
   readonly onHand: number;
   readonly reserved: number;
   readonly available: number;
+  /** Goes up with every change of the row; the SKU's ETag. */
+  readonly version: number;
   readonly updatedAt: string;
 }
 
@@ -14,6 +17,7 @@ interface StockRow {
   sku: string;
   on_hand: number;
   reserved: number;
+  version: string;
   updated_at: Date;
 }
 
@@ -22,6 +26,7 @@ const toView = (row: StockRow): StockView => ({
   onHand: row.on_hand,
   reserved: row.reserved,
   available: row.on_hand - row.reserved,
+  version: Number(row.version),
   updatedAt: row.updated_at.toISOString(),
 });
 
@@ -64,7 +69,8 @@ export async function applyStockChanges(tx: pg.ClientBase, changes: readonly Sto
   );
   const { rowCount } = await tx.query(
     `UPDATE stock s
-        SET on_hand = s.on_hand + c.on_hand, reserved = s.reserved + c.reserved, updated_at = now()
+        SET on_hand = s.on_hand + c.on_hand, reserved = s.reserved + c.reserved,
+            version = s.version + 1, updated_at = now()
        FROM unnest($1::text[], $2::int[], $3::int[]) AS c(sku, on_hand, reserved)
       WHERE s.sku = c.sku`,
     [changes.map((c) => c.sku), changes.map((c) => c.onHand), changes.map((c) => c.reserved)],
@@ -74,21 +80,62 @@ export async function applyStockChanges(tx: pg.ClientBase, changes: readonly Sto
 }
 
 /**
- * Sets a SKU's units on hand, in one conditional statement: never below what is reserved (409),
- * never for an unknown SKU (404).
+ * Sets a SKU's units on hand (a count correction), in one conditional statement, only while the
+ * row is still at `expectedVersion` (412 otherwise: it changed since the caller read it), never
+ * below what is reserved (409), never for an unknown SKU (404).
  */
-export async function setOnHand(db: pg.Pool, sku: string, onHand: number): Promise<StockView> {
+export async function setOnHand(
+  db: pg.Pool,
+  sku: string,
+  onHand: number,
+  expectedVersion: number,
+): Promise<StockView> {
   const { rows } = await db.query<StockRow>(
-    `UPDATE stock SET on_hand = $2, updated_at = now() WHERE sku = $1 AND reserved <= $2 RETURNING *`,
-    [sku, onHand],
+    `UPDATE stock SET on_hand = $2, version = version + 1, updated_at = now()
+      WHERE sku = $1 AND reserved <= $2 AND version = $3 RETURNING *`,
+    [sku, onHand, expectedVersion],
   );
   if (rows[0]) return toView(rows[0]);
   const current = await findStock(db, sku);
-  if (!current) throw new InventoryError("INVENTORY_UNKNOWN_SKU", `no stock is kept for SKU ${sku}`);
-  throw new InventoryError(
+  if (!current) throw unknownSku(sku);
+  if (current.version !== expectedVersion)
+    throw new InventoryError(
+      "INVENTORY_STALE_STOCK",
+      `${sku} changed since version ${expectedVersion} (now ${current.version}); read it again, or adjust by a delta`,
+    );
+  throw belowReserved(current, "body/onHand", onHand);
+}
+
+/**
+ * Adds `delta` units on hand (a delivery, or a write-off when negative) whatever happened since the
+ * caller last looked: the change commutes with the saga's, so it needs no version. Never below what
+ * is reserved (409), never for an unknown SKU (404).
+ */
+export async function adjustOnHand(db: pg.Pool, sku: string, delta: number): Promise<StockView> {
+  const { rows } = await db.query<StockRow>(
+    `UPDATE stock SET on_hand = on_hand + $2, version = version + 1, updated_at = now()
+      WHERE sku = $1 AND reserved <= on_hand + $2 AND on_hand + $2 <= $3 RETURNING *`,
+    [sku, delta, MAX_ON_HAND],
+  );
+  if (rows[0]) return toView(rows[0]);
+  const current = await findStock(db, sku);
+  if (!current) throw unknownSku(sku);
+  if (current.onHand + delta > MAX_ON_HAND)
+    throw new InventoryError(
+      "INVENTORY_TOO_MUCH_STOCK",
+      `${sku} would have ${current.onHand + delta} units on hand, more than ${MAX_ON_HAND}`,
+    );
+  throw belowReserved(current, "body/delta", current.onHand + delta);
+}
+
+const unknownSku = (sku: string) =>
+  new InventoryError("INVENTORY_UNKNOWN_SKU", `no stock is kept for SKU ${sku}`);
+
+function belowReserved(current: StockView, path: string, onHand: number): InventoryError {
+  return new InventoryError(
     "INVENTORY_BELOW_RESERVED",
-    `${sku} has ${current.reserved} units reserved; on hand cannot go below that (asked for ${onHand})`,
+    `${current.sku} has ${current.reserved} units reserved; on hand cannot go below that (asked for ${onHand})`,
     false,
-    [{ path: "body/onHand", message: `must be at least ${current.reserved}, the units reserved` }],
+    [{ path, message: `would leave ${onHand} on hand, below the ${current.reserved} units reserved` }],
   );
 }

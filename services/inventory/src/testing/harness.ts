@@ -18,9 +18,6 @@ import { inventoryService } from "../service.js";
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
-/** The admin token the harness configures (a test value, like the dev default in `.env.example`). */
-export const ADMIN_TOKEN = "test-admin-token-0123456789";
-
 export interface OutboxRow {
   readonly type: string;
   readonly data: Record<string, unknown> & {
@@ -56,7 +53,6 @@ export async function createHarness(options: { poolSize?: number } = {}): Promis
   const scratch = await createScratchSchema(testInfra().databaseUrls.inventory, "inventory_test");
   const context = createServiceContext(inventoryService, {
     env: serviceEnvironment(scratch.url, {
-      INVENTORY_ADMIN_TOKEN: ADMIN_TOKEN,
       DATABASE_POOL_SIZE: String(options.poolSize ?? 5),
     }),
     logger,
