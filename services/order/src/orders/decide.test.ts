@@ -78,7 +78,14 @@ const cancelled = (reason: "OUT_OF_STOCK" | "PAYMENT_FAILED" | "CUSTOMER_REQUEST
 
 const inventoryReserved = (): SagaEvent => ({
   type: "InventoryReserved",
-  data: { metadata: metadata(), orderId: ORDER, lines: [{ sku: "MUG", quantity: 2 }] },
+  data: {
+    metadata: metadata(),
+    orderId: ORDER,
+    lines: [
+      { sku: "MUG", quantity: 2 },
+      { sku: "TEE", quantity: 1 },
+    ],
+  },
 });
 const reservationFailed = (): SagaEvent => ({
   type: "InventoryReservationFailed",
@@ -287,6 +294,99 @@ describe("the saga reactions", () => {
       for (const event of [inventoryReserved(), reservationFailed(), paymentProcessed(), paymentFailed()])
         given().when(event).thenEmits();
     });
+  });
+});
+
+describe("cross-checking the saga's facts against the order", () => {
+  const processed = (amount: { amountMinor: number; currency: string }): SagaEvent => ({
+    type: "PaymentProcessed",
+    data: { metadata: metadata(), orderId: ORDER, paymentId: "pay-1", amount },
+  });
+  const reserved = (reservedLines: { sku: string; quantity: number }[]): SagaEvent => ({
+    type: "InventoryReserved",
+    data: { metadata: metadata(), orderId: ORDER, lines: reservedLines },
+  });
+
+  it("confirms on a payment of exactly the order's total", () => {
+    given(placed())
+      .when(processed(eur(5070)))
+      .thenEmits(confirmedDraft);
+  });
+
+  it("refuses a payment of another amount or currency as a poison fact, whatever the order's status", () => {
+    for (const amount of [eur(5069), eur(1), { amountMinor: 5070, currency: "USD" }]) {
+      const error = given(placed())
+        .when(processed(amount))
+        .thenRefused("ORDER_SAGA_FACT_MISMATCH", /PaymentProcessed .* does not match/);
+      expect(error.retryable).toBe(false);
+      given(placed(), confirmed()).when(processed(amount)).thenRefused("ORDER_SAGA_FACT_MISMATCH");
+      given(placed(), cancelled("CUSTOMER_REQUEST"))
+        .when(processed(amount))
+        .thenRefused("ORDER_SAGA_FACT_MISMATCH");
+    }
+  });
+
+  it("refuses a payment about another order", () => {
+    const other: SagaEvent = {
+      type: "PaymentProcessed",
+      data: {
+        metadata: metadata(),
+        orderId: "00000000-0000-4000-8000-00000000beef",
+        paymentId: "pay-1",
+        amount: eur(5070),
+      },
+    };
+    given(placed()).when(other).thenRefused("ORDER_SAGA_FACT_MISMATCH", /order/);
+  });
+
+  it("accepts a reservation of exactly the order's lines, in any order", () => {
+    given(placed())
+      .when(
+        reserved([
+          { sku: "TEE", quantity: 1 },
+          { sku: "MUG", quantity: 2 },
+        ]),
+      )
+      .thenEmits();
+  });
+
+  it("refuses a reservation of other SKUs or quantities as a poison fact", () => {
+    const wrong = [
+      [{ sku: "MUG", quantity: 2 }],
+      [
+        { sku: "MUG", quantity: 1 },
+        { sku: "TEE", quantity: 1 },
+      ],
+      [
+        { sku: "MUG", quantity: 2 },
+        { sku: "TEE", quantity: 1 },
+        { sku: "HAT", quantity: 1 },
+      ],
+      [
+        { sku: "MUG", quantity: 2 },
+        { sku: "CAP", quantity: 1 },
+      ],
+      [
+        { sku: "MUG", quantity: 2 },
+        { sku: "MUG", quantity: 2 },
+        { sku: "TEE", quantity: 1 },
+      ],
+    ];
+    for (const reservedLines of wrong) {
+      const error = given(placed())
+        .when(reserved(reservedLines))
+        .thenRefused("ORDER_SAGA_FACT_MISMATCH", /InventoryReserved .* does not match/);
+      expect(error.retryable).toBe(false);
+    }
+  });
+
+  it("still ignores facts about an order it does not know (nothing to check them against)", () => {
+    given()
+      .when(processed(eur(1)))
+      .thenEmits();
+    given()
+      .when(reserved([{ sku: "HAT", quantity: 9 }]))
+      .thenEmits();
   });
 });
 

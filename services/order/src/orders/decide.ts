@@ -18,6 +18,7 @@ import {
  * number of times: only an order still PLACED reacts, everything else is a no-op.
  */
 export function decide(input: OrderCommand | SagaEvent, state: OrderState): OrderEventDraft[] {
+  if (state !== null) crossCheck(input, state);
   switch (input.type) {
     case "PlaceOrder":
       return [place(input.data, state)];
@@ -51,6 +52,35 @@ export function decide(input: OrderCommand | SagaEvent, state: OrderState): Orde
       ];
     }
   }
+}
+
+/**
+ * A payment or reservation that contradicts the order it names is a poison fact: believing it would
+ * confirm an order paid the wrong amount or ship what was not reserved, and redelivering it cannot
+ * make it true. Refused (not retryable) in whatever status the order is, so the consumer dead-letters
+ * it and the order does not move.
+ */
+function crossCheck(input: OrderCommand | SagaEvent, order: Order): void {
+  if (input.type !== "PaymentProcessed" && input.type !== "InventoryReserved") return;
+  const mismatch = (what: string) =>
+    new OrderError(
+      "ORDER_SAGA_FACT_MISMATCH",
+      `${input.type} ${input.data.metadata.eventId} does not match order ${order.orderId}: ${what}`,
+      false,
+    );
+  if (input.data.orderId !== order.orderId) throw mismatch(`it names order ${input.data.orderId}`);
+  if (input.type === "PaymentProcessed") {
+    const { amount } = input.data;
+    if (amount.amountMinor !== order.total.amountMinor || amount.currency !== order.total.currency)
+      throw mismatch(
+        `paid ${amount.amountMinor} ${amount.currency}, the total is ${order.total.amountMinor} ${order.total.currency}`,
+      );
+    return;
+  }
+  const reserved = input.data.lines.map((line) => `${line.sku}×${line.quantity}`).sort();
+  const ordered = order.lines.map((line) => `${line.sku}×${line.quantity}`).sort();
+  if (reserved.join(",") !== ordered.join(","))
+    throw mismatch(`reserved ${reserved.join(", ") || "nothing"}, the order is ${ordered.join(", ")}`);
 }
 
 function place(command: PlaceOrder["data"], state: OrderState): OrderEventDraft {
