@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { outboxMigrations } from "@herald/outbox";
 import { buildServiceApp, createServiceContext, runMigrations, withTransaction } from "@herald/service-kit";
+import { testTokens } from "@herald/service-kit/testing";
 import { expect, it } from "vitest";
 import { paymentMigrations } from "./migrations.js";
 import { paymentService } from "./service.js";
@@ -19,6 +20,7 @@ it("as declared: the consumer's handler records the charge, the background worke
     const handle = paymentService.consumer!.handler(context);
     const stop = paymentService.background!(context)!;
     const orderId = randomUUID();
+    const support = await testTokens.staff("support");
     const order = orderEvents(orderId, "tok_gateway_error");
     for (const event of [order.reserved(), order.placed()])
       await withTransaction(context.pool, (tx) => handle(event, tx));
@@ -27,7 +29,12 @@ it("as declared: the consumer's handler records the charge, the background worke
     for (const deadline = Date.now() + 10_000; payment?.status !== "PROCESSED"; ) {
       if (Date.now() > deadline) throw new Error(`still ${JSON.stringify(payment)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      payment = (await app.inject(`/payments?orderId=${orderId}`)).json().payments[0];
+      payment = (
+        await app.inject({
+          url: `/payments?orderId=${orderId}`,
+          headers: { authorization: `Bearer ${support}` },
+        })
+      ).json().payments[0];
     }
     await stop();
     expect(payment).toMatchObject({ status: "PROCESSED", attempts: 2 });

@@ -3,6 +3,7 @@ import { uniqueName } from "@herald/dev-stack/testing";
 import { type DomainEvent, type EmailSent, keyOf, type TopicName, topicOf } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import { type ConsumeReport, type Consumer, createConsumer } from "@herald/outbox";
+import { testTokens } from "@herald/service-kit/testing";
 import type { Admin, Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emailService } from "../service.js";
@@ -157,7 +158,7 @@ describe("mail through Kafka to MailDev", () => {
       (await h.outbox<EmailSent>("EmailSent")).find((event) => event.orderId === orderId),
     );
     expect(sent).toMatchObject({ template: "ORDER_CONFIRMED", recipient: customer, messageId });
-    const response = await h.app.inject({ method: "GET", url: `/emails?orderId=${orderId}` });
+    const response = await h.support({ method: "GET", url: `/emails?orderId=${orderId}` });
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body.orderId).toBe(orderId);
@@ -284,16 +285,24 @@ describe("mail through Kafka to MailDev", () => {
 describe("GET /emails", () => {
   it("answers 400 naming the field for a malformed or missing order id", async () => {
     for (const url of ["/emails?orderId=not-a-uuid", "/emails"]) {
-      const response = await h.app.inject({ method: "GET", url });
+      const response = await h.support({ method: "GET", url });
       expect(response.statusCode).toBe(400);
       expect(response.json()).toMatchObject({ code: "VALIDATION_FAILED" });
       expect(JSON.stringify(response.json().details)).toContain("orderId");
     }
   });
 
+  it("answers 401 without a token and 403 to a customer: sent mail is staff's view", async () => {
+    const url = `/emails?orderId=${randomUUID()}`;
+    expect((await h.app.inject(url)).statusCode).toBe(401);
+    const token = await testTokens.customer("cust-42");
+    const customer = await h.app.inject({ url, headers: { authorization: `Bearer ${token}` } });
+    expect([customer.statusCode, customer.json().code]).toEqual([403, "AUTH_FORBIDDEN"]);
+  });
+
   it("answers an empty list for an order it has no mail about", async () => {
     const orderId = randomUUID();
-    const response = await h.app.inject({ method: "GET", url: `/emails?orderId=${orderId}` });
+    const response = await h.support({ method: "GET", url: `/emails?orderId=${orderId}` });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ orderId, emails: [] });
   });

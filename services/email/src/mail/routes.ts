@@ -4,8 +4,12 @@ import { listEmailsSchema } from "./schemas.js";
 import { listMailsOfOrder } from "./store.js";
 
 export function registerEmailRoutes(app: FastifyInstance, pool: pg.Pool): void {
-  app.get<{ Querystring: { orderId: string } }>("/emails", { schema: listEmailsSchema }, async (request) => ({
-    orderId: request.query.orderId,
-    emails: await listMailsOfOrder(pool, request.query.orderId),
-  }));
+  app.get<{ Querystring: { orderId: string } }>(
+    "/emails",
+    { config: { access: "support" }, schema: listEmailsSchema },
+    async (request) => ({
+      orderId: request.query.orderId,
+      emails: await listMailsOfOrder(pool, request.query.orderId),
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { createScratchSchema, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { createScratchSchema, serviceEnvironment, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import type { DomainEvent, EventType } from "@herald/events";
 import { outboxMigrations } from "@herald/outbox";
 import {
@@ -8,6 +8,7 @@ import {
   type ServiceContext,
   withTransaction,
 } from "@herald/service-kit";
+import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import type { EmailConfig } from "../config.js";
@@ -32,6 +33,8 @@ type Settings = Partial<Record<keyof EmailConfig, string>>;
 export interface EmailHarness {
   readonly context: ServiceContext<EmailConfig>;
   readonly app: FastifyInstance;
+  /** Requests as support staff: this service's API is staff's view of an order. */
+  readonly support: Inject;
   /** Runs the consumer's handler on `event` in one transaction, as the consumer would. */
   react(event: DomainEvent): Promise<void>;
   /** Starts the service's sender (its `background`); returns its stop function. */
@@ -57,15 +60,11 @@ export async function createEmailHarness(settings: Settings = {}): Promise<Email
   const scratch = await createScratchSchema(infra.databaseUrls.email, "email_test");
   const context = createServiceContext(emailService, {
     logger,
-    env: {
-      DATABASE_URL: scratch.url,
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-      SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
-      SMTP_URL: infra.smtpUrl,
+    env: serviceEnvironment(scratch.url, {
       EMAIL_OPS_ADDRESS: `${uniqueName("ops")}@email-test.herald`,
       ...TEST_SETTINGS,
       ...settings,
-    },
+    }),
   });
   const { pool } = context;
   await runMigrations(pool, [...outboxMigrations, ...emailMigrations]);
@@ -76,6 +75,7 @@ export async function createEmailHarness(settings: Settings = {}): Promise<Email
   return {
     context,
     app,
+    support: injectAs(app, await testTokens.staff("support")),
     react: (event) => withTransaction(pool, (tx) => handle(event, tx)),
     startSender() {
       const stop = emailService.background!(context)!;

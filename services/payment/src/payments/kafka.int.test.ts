@@ -145,7 +145,7 @@ async function quiet(reports: ConsumeReport[]) {
 
 const eventsOf = (orderId: string) => published.filter((m) => m.key === orderId).map((m) => m.event);
 const paymentOf = async (orderId: string) =>
-  (await h.app.inject(`/payments?orderId=${orderId}`)).json().payments[0];
+  (await h.support(`/payments?orderId=${orderId}`)).json().payments[0];
 
 describe("payment over Kafka", () => {
   it("charges once per order, refunds once, through redelivery, duplicates and a full replay", async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { testTokens } from "@herald/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, orderEvents, TOTAL } from "../testing/harness.js";
 
@@ -30,14 +31,33 @@ async function until(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise
 }
 
 async function paymentsOf(id: string) {
-  const response = await h.app.inject(`/payments?orderId=${id}`);
+  const response = await h.support(`/payments?orderId=${id}`);
   expect(response.statusCode).toBe(200);
   return response.json().payments;
 }
 
+describe("who may read payments", () => {
+  it("answers 401 without a token and 403 to a customer; payments are staff's view of an order", async () => {
+    for (const url of [`/payments?orderId=${orderId}`, `/payments/${paymentId}`]) {
+      expect((await h.app.inject(url)).statusCode).toBe(401);
+      const customer = await h.app.inject({
+        url,
+        headers: { authorization: `Bearer ${await testTokens.customer("cust-42")}` },
+      });
+      expect([customer.statusCode, customer.json().code]).toEqual([403, "AUTH_FORBIDDEN"]);
+    }
+  });
+
+  it("never shows the payment token", async () => {
+    const listed = await h.support(`/payments?orderId=${orderId}`);
+    expect(listed.body).not.toMatch(/tok_/);
+    expect((await h.support(`/payments/${paymentId}`)).body).not.toMatch(/tok_/);
+  });
+});
+
 describe("GET /payments?orderId=", () => {
   it("lists the order's payment with status, amount, attempts and refund", async () => {
-    const response = await h.app.inject(`/payments?orderId=${orderId}`);
+    const response = await h.support(`/payments?orderId=${orderId}`);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({
       orderId,
@@ -60,7 +80,7 @@ describe("GET /payments?orderId=", () => {
 
   it("answers an empty list for an order without a payment", async () => {
     const unknown = randomUUID();
-    expect((await h.app.inject(`/payments?orderId=${unknown}`)).json()).toEqual({
+    expect((await h.support(`/payments?orderId=${unknown}`)).json()).toEqual({
       orderId: unknown,
       payments: [],
     });
@@ -69,13 +89,13 @@ describe("GET /payments?orderId=", () => {
 
 describe("GET /payments/:id", () => {
   it("returns the payment", async () => {
-    const response = await h.app.inject(`/payments/${paymentId}`);
+    const response = await h.support(`/payments/${paymentId}`);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ paymentId, orderId, status: "PROCESSED", attempts: 2 });
   });
 
   it("answers 404 for an unknown payment", async () => {
-    const response = await h.app.inject(`/payments/${randomUUID()}`);
+    const response = await h.support(`/payments/${randomUUID()}`);
     expect(response.statusCode).toBe(404);
     expect(response.json()).toMatchObject({ code: "PAYMENT_NOT_FOUND" });
   });
@@ -91,7 +111,7 @@ describe("bad input", () => {
     ["/payments/12345678-1234-1234-1234-1234567890123", "id"],
   ])("GET %s → 400 naming %s, and writes nothing", async (url, field) => {
     const before = await snapshot();
-    const response = await h.app.inject(url);
+    const response = await h.support(url);
     expect(response.statusCode).toBe(400);
     const body = response.json();
     expect(body.code).toBe("VALIDATION_FAILED");
@@ -103,7 +123,7 @@ describe("bad input", () => {
     "%s /payments/:id is not a route (404), and writes nothing",
     async (method) => {
       const before = await snapshot();
-      const response = await h.app.inject({ method, url: `/payments/${paymentId}`, payload: {} });
+      const response = await h.support({ method, url: `/payments/${paymentId}`, payload: {} });
       expect(response.statusCode).toBe(404);
       expect(await snapshot()).toEqual(before);
     },

@@ -9,16 +9,21 @@ export function registerPaymentRoutes(app: FastifyInstance, pool: pg.Pool): void
 
   app.get<{ Querystring: { orderId: string } }>(
     "/payments",
-    { schema: listPaymentsSchema },
+    { config: { access: "support" }, schema: listPaymentsSchema },
     async (request) => ({
       orderId: request.query.orderId,
       payments: await findPaymentsOfOrder(pool, request.query.orderId),
     }),
   );
 
-  app.get<{ Params: { id: string } }>("/payments/:id", { schema: getPaymentSchema }, async (request) => {
-    const payment = await findPayment(pool, request.params.id);
-    if (!payment) throw new PaymentError("PAYMENT_NOT_FOUND", `payment ${request.params.id} does not exist`);
-    return payment;
-  });
+  app.get<{ Params: { id: string } }>(
+    "/payments/:id",
+    { config: { access: "support" }, schema: getPaymentSchema },
+    async (request) => {
+      const payment = await findPayment(pool, request.params.id);
+      if (!payment)
+        throw new PaymentError("PAYMENT_NOT_FOUND", `payment ${request.params.id} does not exist`);
+      return payment;
+    },
+  );
 }

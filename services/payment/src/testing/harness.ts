@@ -2,6 +2,7 @@ import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-
 import { createMetadata, type DomainEvent, type EventOf, type Metadata } from "@herald/events";
 import { outboxMigrations } from "@herald/outbox";
 import { buildServiceApp, createServiceContext, runMigrations, withTransaction } from "@herald/service-kit";
+import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
@@ -21,6 +22,8 @@ export const GATEWAY_TIMEOUT_MS = 2_000;
 export interface Harness {
   readonly pool: pg.Pool;
   readonly app: FastifyInstance;
+  /** Requests as support staff: this service's API is staff's view of an order. */
+  readonly support: Inject;
   readonly gateway: ReturnType<typeof createSimulatedGateway>;
   /** Runs the consumer's handler the way the consumer does: once per event id, in one transaction. */
   deliver(event: DomainEvent): Promise<"processed" | "duplicate">;
@@ -53,6 +56,7 @@ export async function createHarness(options: { latencyMs?: number } = {}): Promi
   return {
     pool,
     app,
+    support: injectAs(app, await testTokens.staff("support")),
     gateway,
     deliver: (event) =>
       withTransaction(pool, async (tx) => {
