@@ -1,3 +1,5 @@
+import type { PaymentFailureReason } from "@herald/events";
+
 export type PaymentErrorCode =
   | "PAYMENT_INVALID_REQUEST"
   | "PAYMENT_NOT_FOUND"
@@ -8,18 +10,21 @@ export type PaymentErrorCode =
 /**
  * Everything the Payment service refuses or fails at; `retryable` says whether trying again can help.
  * Of the gateway codes, only PAYMENT_GATEWAY_UNAVAILABLE means the processor answered and charged
- * nothing; after a timeout the charge may or may not have happened.
+ * nothing; after a timeout the charge may or may not have happened. PAYMENT_GATEWAY_REJECTED carries
+ * the `reason` a payment refused for good fails with.
  */
 export class PaymentError extends Error {
   override readonly name = "PaymentError";
+  readonly reason: PaymentFailureReason | undefined;
   constructor(
     readonly code: PaymentErrorCode,
     message: string,
     readonly retryable = false,
     readonly details?: { path: string; message: string }[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: PaymentFailureReason },
   ) {
     super(message, options);
+    this.reason = options?.reason;
   }
 }
 

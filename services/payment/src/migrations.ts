@@ -46,4 +46,11 @@ export const paymentMigrations: readonly Migration[] = [
       CREATE INDEX order_payments_due ON order_payments (work_due_at) WHERE work_due_at IS NOT NULL;`,
   },
   ...simulatorMigrations,
+  {
+    id: "payment-002-charge-window",
+    sql: `
+      -- Until when the last charge call sent may still land at the processor: a lookup that finds
+      -- nothing under its key before then looks again instead of voiding the payment.
+      ALTER TABLE order_payments ADD COLUMN work_doubt_until timestamptz;`,
+  },
 ];

@@ -15,8 +15,9 @@ afterAll(async () => {
   await h.close();
 });
 
+const call = () => ({ signal: AbortSignal.timeout(10_000) });
 const charge = (token: string, key = randomUUID()) =>
-  h.gateway.charge({ idempotencyKey: key, token, amount });
+  h.gateway.charge({ idempotencyKey: key, token, amount }, call());
 
 describe("the simulated processor", () => {
   it.each(["tok_visa", "tok_mastercard"])("charges %s", async (token) => {
@@ -46,11 +47,11 @@ describe("the simulated processor", () => {
     const first = await charge("tok_gateway_error", key).catch((error: unknown) => error);
     expect(first).toBeInstanceOf(PaymentError);
     expect(first).toMatchObject({ code: "PAYMENT_GATEWAY_UNAVAILABLE", retryable: true });
-    expect(await h.gateway.findCharge(key)).toBeNull();
+    expect(await h.gateway.findCharge(key, call())).toBeNull();
     const second = await charge("tok_gateway_error", key);
     expect(second.status).toBe("succeeded");
     expect(await charge("tok_gateway_error", key)).toEqual(second);
-    expect(await h.gateway.findCharge(key)).toEqual(second);
+    expect(await h.gateway.findCharge(key, call())).toEqual(second);
     expect(await h.gateway.ledger(key)).toMatchObject({ calls: 3, result: "succeeded" });
     await expect(charge("tok_gateway_error")).rejects.toMatchObject({ code: "PAYMENT_GATEWAY_UNAVAILABLE" });
   });
@@ -65,21 +66,59 @@ describe("the simulated processor", () => {
     const key = randomUUID();
     await charge("tok_visa", key);
     const request = { idempotencyKey: refundKeyOf(key), chargeKey: key, amount };
-    const first = await h.gateway.refund(request);
-    expect(await h.gateway.refund(request)).toEqual(first);
+    const first = await h.gateway.refund(request, call());
+    expect(await h.gateway.refund(request, call())).toEqual(first);
     expect(await h.gateway.ledger(refundKeyOf(key))).toMatchObject({ calls: 2, result: "succeeded" });
 
     const declined = randomUUID();
     await charge("tok_declined", declined);
     await expect(
-      h.gateway.refund({ idempotencyKey: refundKeyOf(declined), chargeKey: declined, amount }),
+      h.gateway.refund({ idempotencyKey: refundKeyOf(declined), chargeKey: declined, amount }, call()),
     ).rejects.toMatchObject({ code: "PAYMENT_GATEWAY_REJECTED" });
+  });
+
+  it("rejects a request no retry can change (a malformed token, a key reused) as PAYMENT_GATEWAY_REJECTED", async () => {
+    const key = randomUUID();
+    await expect(charge("pm_card_visa", key)).rejects.toMatchObject({
+      code: "PAYMENT_GATEWAY_REJECTED",
+      retryable: false,
+      reason: "INVALID_PAYMENT_METHOD",
+    });
+    expect(await h.gateway.ledger(key)).toBeNull();
+    await charge("tok_visa", key);
+    await expect(
+      h.gateway.charge(
+        { idempotencyKey: key, token: "tok_visa", amount: { ...amount, amountMinor: 1 } },
+        call(),
+      ),
+    ).rejects.toMatchObject({ code: "PAYMENT_GATEWAY_REJECTED", retryable: false, reason: "OTHER" });
+  });
+
+  it("honours the caller's abort: a call abandoned before the processor settled it charges nothing", async () => {
+    const slow = createSimulatedGateway({ pool: h.pool, latencyMs: 60_000 });
+    const key = randomUUID();
+    const abandoned = new AbortController();
+    const pending = slow.charge(
+      { idempotencyKey: key, token: "tok_visa", amount },
+      { signal: abandoned.signal },
+    );
+    abandoned.abort(new Error("the caller gave up"));
+    await expect(pending).rejects.toThrow();
+    expect(await h.gateway.ledger(key)).toBeNull();
+    expect(await h.gateway.findCharge(key, call())).toBeNull();
+    // Its refunds and lookups are abandoned the same way.
+    const refund = slow.refund(
+      { idempotencyKey: refundKeyOf(key), chargeKey: key, amount },
+      { signal: abandoned.signal },
+    );
+    await expect(refund).rejects.toThrow();
+    await expect(slow.findCharge(key, { signal: abandoned.signal })).rejects.toThrow();
   });
 
   it("takes the configured latency per call", async () => {
     const slow = createSimulatedGateway({ pool: h.pool, latencyMs: 120 });
     const started = performance.now();
-    await slow.charge({ idempotencyKey: randomUUID(), token: "tok_visa", amount });
+    await slow.charge({ idempotencyKey: randomUUID(), token: "tok_visa", amount }, call());
     expect(performance.now() - started).toBeGreaterThanOrEqual(115);
   });
 });

@@ -4,7 +4,7 @@ import type { PaymentFailureReason } from "@herald/events";
 import { type Migration, withTransaction } from "@herald/service-kit";
 import type pg from "pg";
 import { PaymentError } from "../errors.js";
-import type { ChargeRequest, ChargeResult, PaymentGateway, RefundRequest } from "./gateway.js";
+import type { ChargeRequest, ChargeResult, GatewayCall, PaymentGateway, RefundRequest } from "./gateway.js";
 
 /**
  * The simulated processor's own ledger: one row per idempotency key. It stands in for the
@@ -39,6 +39,8 @@ const DECLINES: Readonly<Record<string, { reason: PaymentFailureReason; detail: 
   tok_expired: { reason: "CARD_EXPIRED", detail: "the card has expired" },
 };
 const SUCCEEDS = new Set(["tok_visa", "tok_mastercard"]);
+/** What the processor accepts as a token at all; anything else is refused as a bad request. */
+const TOKEN = /^tok_[A-Za-z0-9_]{1,64}$/;
 /** Fails with an answered, transient error on the first call with each key, then succeeds. */
 const FLAKY = "tok_gateway_error";
 
@@ -65,8 +67,11 @@ export interface SimulatedGatewayOptions {
 /**
  * A card processor simulated deterministically by token: tok_visa and tok_mastercard succeed;
  * tok_declined, tok_insufficient_funds and tok_expired are declined with that reason; any other
- * token is an invalid payment method; tok_gateway_error fails transiently on the first call of each
+ * tok_* token is an invalid payment method, and anything that is no token at all is refused as a bad
+ * request (PAYMENT_GATEWAY_REJECTED); tok_gateway_error fails transiently on the first call of each
  * charge. Idempotency keys are honoured: a repeated key gets the first result, never a second charge.
+ * A call whose signal is aborted before the processor settled it settles nothing (its transaction
+ * rolls back), as a request the caller withdrew in time.
  */
 export function createSimulatedGateway(options: SimulatedGatewayOptions): PaymentGateway & {
   /** How many times each key was called and what it settled as: what a processor's dashboard shows. */
@@ -99,6 +104,9 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
       throw new PaymentError(
         "PAYMENT_GATEWAY_REJECTED",
         `idempotency key ${key} was first used for a different request`,
+        false,
+        undefined,
+        { reason: "OTHER" },
       );
     return recorded;
   }
@@ -118,9 +126,13 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
     );
   }
 
-  async function charge(request: ChargeRequest): Promise<ChargeResult> {
-    await delay(latencyMs);
+  async function charge(request: ChargeRequest, { signal }: GatewayCall): Promise<ChargeResult> {
+    await delay(latencyMs, undefined, { signal });
     const { idempotencyKey: key, token, amount } = request;
+    if (!TOKEN.test(token))
+      throw new PaymentError("PAYMENT_GATEWAY_REJECTED", "no such payment token", false, undefined, {
+        reason: "INVALID_PAYMENT_METHOD",
+      });
     const outcome = await withTransaction(pool, async (tx) => {
       const row = await recordCall(tx, key, {
         operation: "charge",
@@ -133,6 +145,8 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
       if (token === FLAKY && row.calls === 1) return "transient" as const;
       const result = decideCharge(token);
       await settle(tx, key, result);
+      // A caller that gave up before the processor settled the call leaves nothing charged.
+      signal.throwIfAborted();
       return result;
     });
     if (outcome === "transient")
@@ -147,8 +161,8 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
   return {
     charge,
 
-    async findCharge(key) {
-      await delay(latencyMs);
+    async findCharge(key, { signal }) {
+      await delay(latencyMs, undefined, { signal });
       const { rows } = await pool.query<LedgerRow>(
         "SELECT * FROM gateway_simulator_ledger WHERE idempotency_key = $1 AND operation = 'charge'",
         [key],
@@ -157,8 +171,8 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
       return row?.result ? toResult(row) : null;
     },
 
-    async refund(request: RefundRequest) {
-      await delay(latencyMs);
+    async refund(request: RefundRequest, { signal }: GatewayCall) {
+      await delay(latencyMs, undefined, { signal });
       const { idempotencyKey: key, chargeKey, amount } = request;
       return withTransaction(pool, async (tx) => {
         const charged = await tx.query<LedgerRow>(
@@ -175,6 +189,9 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
           throw new PaymentError(
             "PAYMENT_GATEWAY_REJECTED",
             `no charge ${chargeKey} of at least ${amount.amountMinor} ${amount.currency} to refund`,
+            false,
+            undefined,
+            { reason: "OTHER" },
           );
         const row = await recordCall(tx, key, {
           operation: "refund",
@@ -186,6 +203,7 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
         if (row.reference) return { reference: row.reference };
         const reference = `re_${randomUUID().replaceAll("-", "").slice(0, 24)}`;
         await settle(tx, key, { status: "succeeded", reference });
+        signal.throwIfAborted();
         return { reference };
       });
     },

@@ -240,6 +240,26 @@ describe("calling the gateway", () => {
       .thenRecords();
   });
 
+  it("fails a charge the processor rejects for good (a 4xx), instead of retrying it", () => {
+    const rejected = {
+      status: "rejected",
+      reason: "INVALID_PAYMENT_METHOD",
+      error: "no such payment token",
+    } as const;
+    const failed = given(...charging).when(result("charge", rejected));
+    failed.thenRecords({
+      type: "ChargeDeclined",
+      reason: "INVALID_PAYMENT_METHOD",
+      detail: "no such payment token",
+      at: T0,
+    });
+    failed.thenAnnounces("PaymentFailed");
+    // The processor did nothing: a cancelled order has nothing in doubt left to settle.
+    given(...charging, { type: "CancellationRecorded" })
+      .when(result("charge", rejected))
+      .thenRecords({ type: "ChargeVoided", at: T0 });
+  });
+
   it("backs off exponentially up to the cap", () => {
     expect([1, 2, 3, 4, 5].map((n) => backoff(n, RETRY))).toEqual([500, 1000, 2000, 4000, 4000]);
   });
@@ -281,8 +301,8 @@ describe("cancellation", () => {
       .thenRecords(started("lookup", T0 + LEASE));
     const lookingUp = [...crashed, started("lookup", T0 + LEASE)];
     given(...lookingUp)
-      .when(result("lookup", { status: "not_found" }))
-      .thenRecords({ type: "ChargeVoided", at: T0 });
+      .when(result("lookup", { status: "not_found" }), T0 + LEASE)
+      .thenRecords({ type: "ChargeVoided", at: T0 + LEASE });
     given(...lookingUp)
       .when(result("lookup", succeeded))
       .thenRecords(
@@ -291,6 +311,49 @@ describe("cancellation", () => {
       );
     const { state } = given(...lookingUp).when(result("lookup", unavailable));
     expect(state.work).toMatchObject({ inDoubt: true, inFlight: false });
+  });
+
+  it("trusts no 'not found' while a timed-out charge could still land: it looks again once the call window closed", () => {
+    // The charge started at T0 timed out; its key may reach the processor until its lease ends.
+    const timedOutThenCancelled = [
+      ...charging,
+      { type: "GatewayCallFailed", error: "no answer", retryAt: T0 + 600, inDoubt: true } as const,
+      { type: "CancellationRecorded" } as const,
+      started("lookup", T0 + 600),
+    ];
+    given(...timedOutThenCancelled)
+      .when(result("lookup", { status: "not_found" }), T0 + 700)
+      .thenRecords({
+        type: "GatewayCallFailed",
+        error: "no charge under the key yet; a late one could still land",
+        retryAt: T0 + LEASE,
+        inDoubt: true,
+      });
+    const lookingAgain = [
+      ...timedOutThenCancelled,
+      {
+        type: "GatewayCallFailed",
+        error: "no charge under the key yet; a late one could still land",
+        retryAt: T0 + LEASE,
+        inDoubt: true,
+      } as const,
+    ];
+    given(...lookingAgain)
+      .when(start(), T0 + LEASE - 1)
+      .thenRecords();
+    given(...lookingAgain)
+      .when(start(), T0 + LEASE)
+      .thenRecords(started("lookup", T0 + LEASE));
+    // The late charge is found by its key and paid back; none found once the window closed voids it.
+    given(...lookingAgain, started("lookup", T0 + LEASE))
+      .when(result("lookup", succeeded), T0 + LEASE + 1)
+      .thenRecords(
+        { type: "ChargeSucceeded", reference: "ch_1", at: T0 + LEASE + 1 },
+        { type: "RefundRequested", at: T0 + LEASE + 1 },
+      );
+    given(...lookingAgain, started("lookup", T0 + LEASE))
+      .when(result("lookup", { status: "not_found" }), T0 + LEASE + 1)
+      .thenRecords({ type: "ChargeVoided", at: T0 + LEASE + 1 });
   });
 
   it("refunds a processed payment once, with its own gateway call, and announces PaymentRefunded", () => {

@@ -107,8 +107,23 @@ function recordResult(
       ];
     case "declined":
       return [{ type: "ChargeDeclined", reason: outcome.reason, detail: outcome.detail, at: now }];
+    case "rejected":
+      // A refused lookup tells nothing; a refused charge did nothing, and a retry would be refused alike.
+      if (operation === "lookup") return [retryLater(outcome, payment.attempts, retry, now, work.inDoubt)];
+      if (state.cancelled) return [{ type: "ChargeVoided", at: now }];
+      return [{ type: "ChargeDeclined", reason: outcome.reason, detail: outcome.error, at: now }];
     case "not_found":
-      // Only a lookup answers this: the charge in doubt never happened.
+      // Only a lookup answers this. A charge call whose window is still open may land yet: look again
+      // once it closed, by the same key, rather than void a payment that is charged a moment later.
+      if (work.doubtUntil !== null && now < work.doubtUntil)
+        return [
+          {
+            type: "GatewayCallFailed",
+            error: "no charge under the key yet; a late one could still land",
+            retryAt: work.doubtUntil,
+            inDoubt: true,
+          },
+        ];
       return [{ type: "ChargeVoided", at: now }];
     case "unavailable": {
       // A failed lookup tells nothing about the charge; a failed charge is settled only when definite.
@@ -137,7 +152,9 @@ function retryLater(
   inDoubt: boolean,
 ): PaymentFact {
   const error =
-    outcome.status === "unavailable" ? outcome.error : `unexpected gateway answer ${outcome.status}`;
+    outcome.status === "unavailable" || outcome.status === "rejected"
+      ? outcome.error
+      : `unexpected gateway answer ${outcome.status}`;
   return { type: "GatewayCallFailed", error, retryAt: now + backoff(attempts, retry), inDoubt };
 }
 

@@ -22,6 +22,11 @@ export interface GatewayWork {
   readonly inFlight: boolean;
   /** A charge call may have reached the processor without a final answer: only the processor knows. */
   readonly inDoubt: boolean;
+  /**
+   * The end of the call window of the last charge call sent: until then it may still land at the
+   * processor, so a lookup that finds nothing under its key is not the last word. Null if none was sent.
+   */
+  readonly doubtUntil: number | null;
 }
 
 export interface Refund {
@@ -89,6 +94,12 @@ export type GatewayOperation = "charge" | "lookup" | "refund";
 export type GatewayOutcome =
   | ChargeResult
   | { readonly status: "not_found" }
+  | {
+      /** The processor refused the request itself (a 4xx): no retry can change the answer, nothing was done. */
+      readonly status: "rejected";
+      readonly reason: PaymentFailureReason;
+      readonly error: string;
+    }
   | {
       readonly status: "unavailable";
       readonly error: string;

@@ -25,7 +25,7 @@ export function evolve(state: PaymentState, fact: PaymentFact): PaymentState {
           settledAt: null,
           refund: null,
         },
-        work: { operation: "charge", dueAt: fact.at, inFlight: false, inDoubt: false },
+        work: { operation: "charge", dueAt: fact.at, inFlight: false, inDoubt: false, doubtUntil: null },
       };
     case "ChargeVoided":
       return settle(state, { status: "VOIDED", settledAt: fact.at });
@@ -34,8 +34,9 @@ export function evolve(state: PaymentState, fact: PaymentFact): PaymentState {
         operation: fact.operation === "refund" ? "refund" : "charge",
         dueAt: fact.leaseUntil,
         inFlight: true,
-        // A charge sent may land; a lookup or refund leaves the doubt as it was.
+        // A charge sent may land until its lease ends; a lookup or refund leaves the doubt as it was.
         inDoubt: fact.operation === "charge" || (state.work?.inDoubt ?? false),
+        doubtUntil: fact.operation === "charge" ? fact.leaseUntil : (state.work?.doubtUntil ?? null),
       } as const;
       return fact.operation === "refund"
         ? withPayment({ ...state, work }, (p) => ({
@@ -62,7 +63,10 @@ export function evolve(state: PaymentState, fact: PaymentFact): PaymentState {
       });
     case "RefundRequested":
       return withPayment(
-        { ...state, work: { operation: "refund", dueAt: fact.at, inFlight: false, inDoubt: false } },
+        {
+          ...state,
+          work: { operation: "refund", dueAt: fact.at, inFlight: false, inDoubt: false, doubtUntil: null },
+        },
         (p) => ({
           ...p,
           refund: { status: "PENDING", attempts: 0, requestedAt: fact.at, refundedAt: null, reference: null },

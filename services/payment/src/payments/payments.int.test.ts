@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { ChargeRequest, PaymentGateway } from "../gateway/gateway.js";
+import type { ChargeRequest, GatewayCall, PaymentGateway } from "../gateway/gateway.js";
+import { createSimulatedGateway } from "../gateway/simulator.js";
 import { createHarness, GATEWAY_TIMEOUT_MS, type Harness, orderEvents, TOTAL } from "../testing/harness.js";
 
 let h: Harness;
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 const paymentOf = async (orderId: string) => {
-  const { payments } = (await h.app.inject(`/payments?orderId=${orderId}`)).json();
+  const { payments } = (await h.support(`/payments?orderId=${orderId}`)).json();
   expect(payments.length).toBeLessThanOrEqual(1);
   return payments[0];
 };
@@ -225,6 +226,124 @@ describe("the gateway's answers", () => {
   });
 });
 
+describe("calls the processor refuses for good", () => {
+  it("fails the payment with INVALID_PAYMENT_METHOD when the processor rejects the token, after one call", async () => {
+    const orderId = randomUUID();
+    const order = orderEvents(orderId, "pm_card_visa");
+    await h.deliver(order.placed());
+    await h.deliver(order.reserved());
+    await drain();
+    expect(await paymentOf(orderId)).toMatchObject({
+      status: "FAILED",
+      attempts: 1,
+      failure: { reason: "INVALID_PAYMENT_METHOD" },
+    });
+    expect(await h.announced(orderId)).toMatchObject([
+      { type: "PaymentFailed", data: { orderId, reason: "INVALID_PAYMENT_METHOD" } },
+    ]);
+  });
+
+  it("fails the payment with OTHER when the processor refuses its key (first used for another request), never retrying it", async () => {
+    const orderId = randomUUID();
+    const order = orderEvents(orderId);
+    // Something else already used the order's key at the processor, for another amount.
+    await h.gateway.charge(
+      { idempotencyKey: orderId, token: "tok_visa", amount: { amountMinor: 1, currency: "EUR" } },
+      { signal: AbortSignal.timeout(10_000) },
+    );
+    const t0 = Date.now();
+    h.setNow(t0);
+    await h.deliver(order.placed());
+    await h.deliver(order.reserved());
+    expect(await h.worker().runOnce()).toBe(1);
+    h.setNow(t0 + 60_000);
+    expect(await h.worker().runOnce()).toBe(0);
+    const payment = await paymentOf(orderId);
+    expect(payment).toMatchObject({ status: "FAILED", attempts: 1, failure: { reason: "OTHER" } });
+    expect(payment.failure.detail).toMatch(/first used for a different request/);
+    expect(await types(orderId)).toEqual(["PaymentFailed"]);
+  });
+});
+
+describe("a charge abandoned at its timeout, then the order cancelled", () => {
+  const LEASE = 1_000;
+
+  it("aborts the abandoned call: it never charges after the lookup voided the payment", async () => {
+    const orderId = randomUUID();
+    const order = orderEvents(orderId);
+    // The processor takes longer than the caller waits; lookups answer at once.
+    const slow = createSimulatedGateway({ pool: h.pool, latencyMs: 30_000 });
+    let abandoned: Promise<unknown> | undefined;
+    const gateway: PaymentGateway = {
+      ...h.gateway,
+      charge(request, call) {
+        const charging = slow.charge(request, call);
+        abandoned = charging.then(
+          () => "landed",
+          () => "aborted",
+        );
+        return charging;
+      },
+    };
+    const t0 = Date.now();
+    h.setNow(t0);
+    await h.deliver(order.placed());
+    await h.deliver(order.reserved());
+    const worker = h.worker({ gateway, gatewayTimeoutMs: 100, leaseMs: LEASE });
+    expect(await worker.runOnce()).toBe(1);
+    expect(await paymentOf(orderId)).toMatchObject({ status: "PENDING", attempts: 1 });
+    await h.deliver(order.cancelled());
+    h.setNow(t0 + LEASE);
+    await drain(worker);
+    expect(await abandoned).toBe("aborted");
+    h.setNow(t0 + 10 * LEASE);
+    await drain(worker);
+
+    expect(await paymentOf(orderId)).toMatchObject({ status: "VOIDED" });
+    expect(await h.gateway.ledger(orderId)).toBeNull();
+    expect(await types(orderId)).toEqual([]);
+  });
+
+  it("finds a late charge by its key while the call window is open, and refunds it", async () => {
+    const orderId = randomUUID();
+    const order = orderEvents(orderId);
+    // A processor that already holds the request: aborting the call cannot take it back.
+    let land!: () => void;
+    const held = new Promise<void>((resolve) => {
+      land = resolve;
+    });
+    let landed: Promise<unknown> | undefined;
+    const gateway: PaymentGateway = {
+      ...h.gateway,
+      charge(request) {
+        landed = held.then(() => h.gateway.charge(request, { signal: new AbortController().signal }));
+        return landed as ReturnType<PaymentGateway["charge"]>;
+      },
+    };
+    const t0 = Date.now();
+    h.setNow(t0);
+    await h.deliver(order.placed());
+    await h.deliver(order.reserved());
+    const worker = h.worker({ gateway, gatewayTimeoutMs: 100, leaseMs: LEASE });
+    expect(await worker.runOnce()).toBe(1); // timed out: in doubt
+    await h.deliver(order.cancelled());
+    h.setNow(t0 + LEASE / 2);
+    expect(await worker.runOnce()).toBe(1); // the lookup finds nothing yet
+    expect(await paymentOf(orderId)).toMatchObject({ status: "PENDING" });
+
+    land();
+    await landed;
+    expect(await charges(orderId)).toBe(1);
+    h.setNow(t0 + LEASE);
+    await drain(worker);
+
+    expect(await paymentOf(orderId)).toMatchObject({ status: "REFUNDED", refund: { status: "REFUNDED" } });
+    expect(await charges(orderId)).toBe(1);
+    expect(await refunds(orderId)).toBe(1);
+    expect(await types(orderId)).toEqual(["PaymentProcessed", "PaymentRefunded"]);
+  });
+});
+
 describe("a crash between the gateway call and recording its result", () => {
   const LEASE = GATEWAY_TIMEOUT_MS * 2;
 
@@ -236,13 +355,13 @@ describe("a crash between the gateway call and recording its result", () => {
     });
     return {
       reached: promise,
-      async charge(request: ChargeRequest) {
-        await h.gateway.charge(request);
+      async charge(request: ChargeRequest, call: GatewayCall) {
+        await h.gateway.charge(request, call);
         reached();
         return new Promise(() => {});
       },
-      findCharge: (key) => h.gateway.findCharge(key),
-      refund: (request) => h.gateway.refund(request),
+      findCharge: (key, call) => h.gateway.findCharge(key, call),
+      refund: (request, call) => h.gateway.refund(request, call),
     };
   }
 
@@ -258,8 +377,8 @@ describe("a crash between the gateway call and recording its result", () => {
         reached();
         return new Promise(() => {});
       },
-      findCharge: (key) => h.gateway.findCharge(key),
-      refund: (request) => h.gateway.refund(request),
+      findCharge: (key, call) => h.gateway.findCharge(key, call),
+      refund: (request, call) => h.gateway.refund(request, call),
     };
   }
 
@@ -339,10 +458,10 @@ describe("a crash between the gateway call and recording its result", () => {
     });
     const gateway: PaymentGateway = {
       ...h.gateway,
-      async charge(request) {
+      async charge(request, call) {
         waiting += 1;
         await held;
-        return h.gateway.charge(request);
+        return h.gateway.charge(request, call);
       },
     };
     // No call times out (a timed-out call is claimed again once due, and would count twice).
@@ -370,8 +489,8 @@ describe("a crash between the gateway call and recording its result", () => {
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    async function slowCharge(request: ChargeRequest) {
-      const result = await h.gateway.charge(request);
+    async function slowCharge(request: ChargeRequest, call: GatewayCall) {
+      const result = await h.gateway.charge(request, call);
       await held;
       return result;
     }

@@ -34,6 +34,7 @@ interface Row {
   work_due_at: Date | null;
   work_in_flight: boolean;
   work_in_doubt: boolean;
+  work_doubt_until: Date | null;
   cause: Metadata | null;
   updated_at: Date;
 }
@@ -105,7 +106,7 @@ export async function savePayment(tx: pg.ClientBase, state: PaymentState, cause?
        last_error = $12, gateway_reference = $13, requested_at = $14, settled_at = $15,
        refund_status = $16, refund_attempts = $17, refund_requested_at = $18, refunded_at = $19,
        refund_reference = $20, work_operation = $21, work_due_at = $22, work_in_flight = $23,
-       work_in_doubt = $24, cause = COALESCE($25, cause), updated_at = now()
+       work_in_doubt = $24, cause = COALESCE($25, cause), work_doubt_until = $26, updated_at = now()
      WHERE order_id = $1`,
     [
       state.orderId,
@@ -133,6 +134,7 @@ export async function savePayment(tx: pg.ClientBase, state: PaymentState, cause?
       work?.inFlight ?? false,
       work?.inDoubt ?? false,
       cause ? JSON.stringify(cause) : null,
+      time(work?.doubtUntil),
     ],
   );
 }
@@ -193,6 +195,7 @@ function toState(row: Row): PaymentState {
           dueAt: row.work_due_at.getTime(),
           inFlight: row.work_in_flight,
           inDoubt: row.work_in_doubt,
+          doubtUntil: row.work_doubt_until?.getTime() ?? null,
         }
       : null;
   return {

@@ -5,7 +5,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { PaymentError } from "../errors.js";
-import { type PaymentGateway, refundKeyOf } from "../gateway/gateway.js";
+import { type GatewayCall, type PaymentGateway, refundKeyOf } from "../gateway/gateway.js";
 import { stamp } from "./announce.js";
 import { announcements, decide } from "./decide.js";
 import type { GatewayOperation, GatewayOutcome, PaymentState, RetryPolicy } from "./domain.js";
@@ -93,16 +93,22 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
     const payment = state.payment!;
     try {
       return await withTimeout(
-        operation === "charge"
-          ? gateway.charge({ idempotencyKey: orderId, token: payment.token, amount: payment.amount })
-          : operation === "lookup"
-            ? gateway.findCharge(orderId).then((found) => found ?? { status: "not_found" as const })
-            : gateway
-                .refund({ idempotencyKey: refundKeyOf(orderId), chargeKey: orderId, amount: payment.amount })
-                .then(({ reference }) => ({ status: "succeeded" as const, reference })),
+        (call) =>
+          operation === "charge"
+            ? gateway.charge({ idempotencyKey: orderId, token: payment.token, amount: payment.amount }, call)
+            : operation === "lookup"
+              ? gateway.findCharge(orderId, call).then((found) => found ?? { status: "not_found" as const })
+              : gateway
+                  .refund(
+                    { idempotencyKey: refundKeyOf(orderId), chargeKey: orderId, amount: payment.amount },
+                    call,
+                  )
+                  .then(({ reference }) => ({ status: "succeeded" as const, reference })),
         options.gatewayTimeoutMs,
       );
     } catch (error) {
+      if (error instanceof PaymentError && error.code === "PAYMENT_GATEWAY_REJECTED")
+        return { status: "rejected", reason: error.reason ?? "OTHER", error: error.message };
       const definite = error instanceof PaymentError && error.code === "PAYMENT_GATEWAY_UNAVAILABLE";
       return { status: "unavailable", error: (error as Error).message, definite };
     }
@@ -135,6 +141,9 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
     };
     if (outcome.status === "unavailable")
       logger.warn({ ...fields, error: outcome.error, definite: outcome.definite }, "gateway call failed");
+    else if (outcome.status === "rejected" && call.operation !== "charge")
+      // Only a charge can fail for good; a refused lookup or refund is retried, and needs a person.
+      logger.error({ ...fields, error: outcome.error }, "the gateway refused a lookup or refund");
     else logger.info(fields, "gateway call settled");
   }
 
@@ -198,16 +207,27 @@ function newPaymentId(): string {
   throw new Error("the worker never requests a new payment");
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  const timeout = new AbortController();
+/**
+ * Gives the call `ms` to answer, then aborts it: the gateway withdraws a request it has not settled
+ * yet, so a charge abandoned here does not land later unseen. A request the processor already holds
+ * cannot be withdrawn; that one lands under its idempotency key, where the lookup finds it.
+ */
+async function withTimeout<T>(work: (call: GatewayCall) => Promise<T>, ms: number): Promise<T> {
+  const call = new AbortController();
+  const abandoned = new Promise<never>((_, reject) => {
+    call.signal.addEventListener("abort", () => reject(call.signal.reason), { once: true });
+  });
+  const timer = setTimeout(
+    () =>
+      call.abort(
+        new PaymentError("PAYMENT_GATEWAY_TIMEOUT", `the gateway did not answer within ${ms} ms`, true),
+      ),
+    ms,
+  );
   try {
-    return await Promise.race([
-      work,
-      delay(ms, undefined, { signal: timeout.signal }).then(() => {
-        throw new PaymentError("PAYMENT_GATEWAY_TIMEOUT", `the gateway did not answer within ${ms} ms`, true);
-      }),
-    ]);
+    // Raced, so a gateway that ignores its signal is still abandoned at the deadline.
+    return await Promise.race([work({ signal: call.signal }), abandoned]);
   } finally {
-    timeout.abort();
+    clearTimeout(timer);
   }
 }
