@@ -49,6 +49,8 @@ export interface StackOptions {
   readonly postgres: PostgresSource;
   readonly ports: StackPorts;
   readonly javaHome: string | undefined;
+  /** Settings every service process gets on top of its `.env.example` defaults (e.g. a load test's limits). */
+  readonly serviceSettings?: Readonly<Record<string, string>>;
 }
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");

@@ -102,6 +102,7 @@ export function serviceComponents(
             DATABASE_URL: databaseUrl,
             ...ownLogin,
             RELAY_MODE: descriptor.relayMetricsPort ? "external" : "in-process",
+            ...options.serviceSettings,
           },
         };
       },

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createStack, kafkaConfig, privateStackOptions, type Stack } from "@herald/dev-stack";
 import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
 import { HEADERS } from "@herald/outbox";
+import { testTokens } from "@herald/service-kit/testing";
 import { type Consumer, Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { createClient, orderRequest } from "../src/client.js";
@@ -73,13 +74,20 @@ interface LoadResult {
 export default {
   name: "saga: placed → CONFIRMED at fixed offered loads (private stack)",
   async run({ progress }) {
-    const options = privateStackOptions(STACK_NAME, BASE_PORT);
+    const options = {
+      ...privateStackOptions(STACK_NAME, BASE_PORT),
+      // The load generator is one client address placing many orders per customer: no limits here.
+      serviceSettings: {
+        ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS: "100000000",
+        ORDER_RATE_LIMIT_PER_CUSTOMER: "100000000",
+      },
+    };
     rmSync(options.stateDir, { recursive: true, force: true });
     process.env.LOG_LEVEL ??= "info";
     const stack: Stack = createStack(options, { services: true });
     progress("starting the private stack (infrastructure, 5 services, 4 relays)");
     await stack.up();
-    const client = createClient({ url: (service) => stack.serviceUrl(service) });
+    const client = await createClient({ url: (service) => stack.serviceUrl(service) });
     const kafka = new Kafka({
       clientId: "saga-bench",
       ...kafkaConfig(stack.infra),
@@ -94,6 +102,12 @@ export default {
         customers: CUSTOMERS,
       };
       await client.restock(base.skus, 10_000_000);
+      // Each customer's token, signed once before the clock starts.
+      const tokens = await Promise.all(
+        Array.from({ length: CUSTOMERS * SCALE }, (_, customer) =>
+          testTokens.customer(`bench-customer-${customer}`, `bench-${customer}@example.com`),
+        ),
+      );
       // Two lines of different SKUs, the customers and SKUs taken in turn.
       const order = (shape: Shape, i: number) => {
         const first = shape.skus[i % shape.skus.length]!;
@@ -103,10 +117,13 @@ export default {
           ...(second === first ? [] : [{ sku: second, quantity: 2 }]),
         ];
         const customer = i % shape.customers;
-        return JSON.stringify({
-          ...orderRequest({ email: `bench-${customer}@example.com`, items }),
-          customerId: `bench-customer-${customer}`,
-        });
+        return {
+          body: JSON.stringify({
+            ...orderRequest({ email: `bench-${customer}@example.com`, items }),
+            customerId: `bench-customer-${customer}`,
+          }),
+          token: tokens[customer]!,
+        };
       };
 
       let sequence = 0;
@@ -313,7 +330,7 @@ async function offer(
   seen: Seen,
   perSecond: number,
   seconds: number,
-  body: () => string,
+  order: () => { body: string; token: string },
   progress: (done: string) => void,
 ): Promise<LoadResult> {
   const url = `${stack.serviceUrl("order")}/orders`;
@@ -327,11 +344,12 @@ async function offer(
     if (wait > 1) await sleep(wait);
     const entry: (typeof placed)[number] = { due };
     placed.push(entry);
+    const { body, token } = order();
     sends.push(
       fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: body(),
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body,
         signal: AbortSignal.timeout(TERMINAL_WITHIN_MS),
       })
         .then(async (response) => {

@@ -11,6 +11,7 @@ import {
   type Stack,
 } from "@herald/dev-stack";
 import { createEventSerde } from "@herald/events";
+import { testTokens } from "@herald/service-kit/testing";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
@@ -88,7 +89,11 @@ type KindName = keyof typeof KINDS;
 const KINDS_ORDER: readonly KindName[] = ["paid", "flaky", "declined", "soldOut"];
 const MIX: readonly KindName[] = ["paid", "declined", "paid", "flaky", "paid", "soldOut", "paid", "flaky"];
 
-const options = privateStackOptions(STACK_NAME, BASE_PORT);
+const options = {
+  ...privateStackOptions(STACK_NAME, BASE_PORT),
+  // The load generator is one client address placing orders for many customers.
+  serviceSettings: { ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS: "1000000" },
+};
 let stack: Stack;
 let client: Client;
 
@@ -104,7 +109,7 @@ beforeAll(async () => {
   rmSync(options.stateDir, { recursive: true, force: true });
   await stack.up();
   progress("private stack up");
-  client = createClient({ url: (service) => stack.serviceUrl(service) });
+  client = await createClient({ url: (service) => stack.serviceUrl(service) });
 }, 300_000);
 
 /** Set once the test passed: a failed run keeps its logs for reading, the next run removes them. */
@@ -152,15 +157,23 @@ async function place(kind: KindName, figures: LoadFigures, giveUp: () => boolean
   const email = `chaos-${kind}-${randomUUID()}@example.com`;
   const placement: Placement = { kind, email, attempts: 0 };
   figures.placements.push(placement);
-  const body = JSON.stringify(
-    orderRequest({ email, token: KINDS[kind].token, items: KINDS[kind].items.map((item) => ({ ...item })) }),
-  );
+  const request = orderRequest({
+    email,
+    token: KINDS[kind].token,
+    items: KINDS[kind].items.map((item) => ({ ...item })),
+  });
+  const body = JSON.stringify(request);
+  const customer = await testTokens.customer(request.customerId, request.customerEmail);
   const key = randomUUID();
   for (let backoff = 200; !giveUp(); backoff = Math.min(backoff * 2, 2_000)) {
     placement.attempts += 1;
     const answer = await fetch(`${stack.serviceUrl("order")}/orders`, {
       method: "POST",
-      headers: { "content-type": "application/json", "idempotency-key": key },
+      headers: {
+        "content-type": "application/json",
+        "idempotency-key": key,
+        authorization: `Bearer ${customer}`,
+      },
       body,
       signal: AbortSignal.timeout(10_000),
     }).then(

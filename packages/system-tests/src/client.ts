@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { System } from "@herald/dev-stack/testing";
-
-/** The development token `.env.example` gives the Inventory service's admin routes. */
-export const INVENTORY_ADMIN_TOKEN = "herald-inventory-admin-dev-token";
+import { testTokens } from "@herald/service-kit/testing";
 
 export const TERMINAL = ["CONFIRMED", "CANCELLED"] as const;
 
@@ -39,6 +37,7 @@ export interface ReceivedMail {
 
 export interface StockLevel {
   sku: string;
+  version: number;
   onHand: number;
   reserved: number;
   available: number;
@@ -66,10 +65,25 @@ export function orderRequest(
   };
 }
 
-/** Typed calls to the services' HTTP APIs, as a user of the system makes them (shared system or a private stack). */
-export function createClient(system: Pick<System, "url">) {
-  async function call<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+/**
+ * Typed calls to the services' HTTP APIs, as their users make them (shared system or a private
+ * stack): a customer places, reads and cancels an order with their own token; support reads the
+ * payments, mails and reservations behind it; an operator reads analytics and changes stock.
+ */
+export async function createClient(system: Pick<System, "url">) {
+  const support = await testTokens.staff("support");
+  const operator = await testTokens.staff("operator");
+  /** The token of the customer who placed each order this client placed. */
+  const owners = new Map<string, string>();
+
+  async function call<T>(
+    url: string,
+    token: string | null,
+    init: RequestInit = {},
+  ): Promise<{ status: number; body: T }> {
+    const headers = new Headers(init.headers);
+    if (token !== null) headers.set("authorization", `Bearer ${token}`);
+    const response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
@@ -78,38 +92,56 @@ export function createClient(system: Pick<System, "url">) {
     headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
+  /** The owner's token for an order this client placed; support's for any other. */
+  const tokenFor = (orderId: string) => owners.get(orderId) ?? support;
 
   const client = {
-    place: (body: unknown, idempotencyKey?: string) =>
-      call<{ orderId: string; status: string }>(
+    /** Places the order as the customer it names (a token for its customerId and customerEmail). */
+    async place(body: { customerId: string; customerEmail: string }, idempotencyKey?: string) {
+      const token = await testTokens.customer(body.customerId, body.customerEmail);
+      const placed = await call<{ orderId: string; status: string }>(
         `${system.url("order")}/orders`,
+        token,
         json(body, idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
-      ),
+      );
+      if (placed.body?.orderId) owners.set(placed.body.orderId, token);
+      return placed;
+    },
     order: async (orderId: string) =>
-      (await call<OrderView>(`${system.url("order")}/orders/${orderId}`)).body,
+      (await call<OrderView>(`${system.url("order")}/orders/${orderId}`, tokenFor(orderId))).body,
     /** The facts the Order service recorded for the order (its event-sourced history), oldest first. */
     history: async (orderId: string) =>
       (
         await call<{ events: { version: number; type: string; data: { metadata: { eventId: string } } }[] }>(
           `${system.url("order")}/orders/${orderId}/history`,
+          tokenFor(orderId),
         )
       ).body.events,
     cancel: (orderId: string) =>
-      call<OrderView>(`${system.url("order")}/orders/${orderId}/cancel`, { method: "POST" }),
+      call<OrderView>(`${system.url("order")}/orders/${orderId}/cancel`, tokenFor(orderId), {
+        method: "POST",
+      }),
     payments: async (orderId: string) =>
-      (await call<{ payments: PaymentView[] }>(`${system.url("payment")}/payments?orderId=${orderId}`)).body
-        .payments,
+      (
+        await call<{ payments: PaymentView[] }>(
+          `${system.url("payment")}/payments?orderId=${orderId}`,
+          support,
+        )
+      ).body.payments,
     emails: async (orderId: string) =>
-      (await call<{ emails: EmailView[] }>(`${system.url("email")}/emails?orderId=${orderId}`)).body.emails,
-    stock: async (sku: string) => (await call<StockLevel>(`${system.url("inventory")}/stock/${sku}`)).body,
+      (await call<{ emails: EmailView[] }>(`${system.url("email")}/emails?orderId=${orderId}`, support)).body
+        .emails,
+    stock: async (sku: string) =>
+      (await call<StockLevel>(`${system.url("inventory")}/stock/${sku}`, null)).body,
     reservations: async (orderId: string) =>
       (
         await call<{ items: { status: string; lines: { sku: string; quantity: number }[] }[] }>(
           `${system.url("inventory")}/reservations?orderId=${orderId}`,
+          support,
         )
       ).body.items,
     /** Every mail MailDev holds. */
-    mails: async (mailApiUrl: string) => (await call<ReceivedMail[]>(`${mailApiUrl}/email`)).body,
+    mails: async (mailApiUrl: string) => (await call<ReceivedMail[]>(`${mailApiUrl}/email`, null)).body,
     /** Mails MailDev received for `recipient`. */
     async mailsTo(mailApiUrl: string, recipient: string) {
       const mails = await client.mails(mailApiUrl);
@@ -121,15 +153,22 @@ export function createClient(system: Pick<System, "url">) {
         const [reservation] = await client.reservations(orderId);
         return reservation?.status === status ? reservation : undefined;
       }),
-    setOnHand: (sku: string, onHand: number) =>
-      call<StockLevel>(`${system.url("inventory")}/stock/${sku}`, {
+    /** Sets on hand as an operator correcting a count: If-Match from a fresh read (412 if it moved meanwhile). */
+    async setOnHand(sku: string, onHand: number) {
+      const level = await client.stock(sku);
+      return call<StockLevel>(`${system.url("inventory")}/stock/${sku}`, operator, {
         method: "PUT",
-        headers: { "content-type": "application/json", authorization: `Bearer ${INVENTORY_ADMIN_TOKEN}` },
+        headers: { "content-type": "application/json", "if-match": `"${level.version}"` },
         body: JSON.stringify({ onHand }),
-      }),
+      });
+    },
+    /** A delivery (or a write-off, negative): commutes with everything else changing the SKU. */
+    adjustStock: (sku: string, delta: number) =>
+      call<StockLevel>(`${system.url("inventory")}/stock/${sku}/adjustments`, operator, json({ delta })),
     timeline: (orderId: string) =>
       call<{ facts: { type: string; producer: string }[] }>(
         `${system.url("analytics")}/analytics/orders/${orderId}/timeline`,
+        operator,
       ),
     /** Waits until the order is CONFIRMED or CANCELLED and returns it. */
     async settled(orderId: string, timeoutMs = 60_000): Promise<OrderView> {
@@ -143,14 +182,14 @@ export function createClient(system: Pick<System, "url">) {
     },
     /**
      * Puts plenty of every used SKU on the shelf, so repeated runs on one database never run dry.
-     * Only a SKU running low is topped up: setting on hand is absolute, and a test elsewhere on the
-     * shared system may be counting that SKU's stock right now.
+     * Only a SKU running low is topped up, by a delivery: it adds to whatever a test elsewhere on
+     * the shared system is doing with that SKU's stock right now.
      */
     async restock(skus: readonly string[], available = 100_000): Promise<void> {
       for (const sku of skus) {
         const level = await client.stock(sku);
         if (level.available >= available / 2) continue;
-        const { status } = await client.setOnHand(sku, level.reserved + available);
+        const { status } = await client.adjustStock(sku, available - level.available);
         if (status !== 200) throw new Error(`restocking ${sku} answered ${status}`);
       }
     },
@@ -158,7 +197,7 @@ export function createClient(system: Pick<System, "url">) {
   return client;
 }
 
-export type Client = ReturnType<typeof createClient>;
+export type Client = Awaited<ReturnType<typeof createClient>>;
 
 /** Polls `probe` until it returns something other than undefined. */
 export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

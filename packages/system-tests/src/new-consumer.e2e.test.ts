@@ -43,7 +43,7 @@ async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
 }
 
 beforeAll(async () => {
-  client = createClient(await startSystem(infra));
+  client = await createClient(await startSystem(infra));
   await client.restock(["HRL-MUG-BLUE", "HRL-TEE-BLACK-M", "HRL-NOTEBOOK-A5"]);
   // A database of the new consumer's own: the inbox and parked keys of the runtime, and what it saw.
   scratch = await createScratchSchema(infra.databaseUrls.analytics, "fraud_check");

@@ -43,7 +43,7 @@ const run = uniqueName("poison");
 let client: Client;
 
 beforeAll(async () => {
-  client = createClient(await startSystem(infra));
+  client = await createClient(await startSystem(infra));
   await client.restock(["HRL-MUG-BLUE", "HRL-TEE-BLACK-M"]);
 });
 

@@ -7,7 +7,7 @@ const infra = testInfra();
 let client: Client;
 
 beforeAll(async () => {
-  client = createClient(await startSystem(infra));
+  client = await createClient(await startSystem(infra));
   await client.restock(["HRL-MUG-BLUE", "HRL-TEE-BLACK-M", "HRL-NOTEBOOK-A5"]);
 });
 

@@ -3,23 +3,23 @@ import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
 import { sampleEvent } from "@herald/events/testing";
 import { outboxMigrations } from "@herald/outbox";
 import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
-import type { FastifyInstance } from "fastify";
+import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
 import { pino } from "pino";
 import { orderMigrations } from "../src/migrations.js";
 import type { OrderEvent } from "../src/orders/domain.js";
 import { appendToStream } from "../src/orders/event-store.js";
 import { orderService } from "../src/service.js";
-import { validOrder } from "../src/testing/harness.js";
+import { CUSTOMER, validOrder } from "../src/testing/harness.js";
 
 const LONG_STREAM = Number(process.env.BENCH_STREAM_EVENTS ?? 1_000);
 const REQUESTS = Number(process.env.BENCH_STREAM_REQUESTS ?? 200);
 
 /** `requests` GETs of `url` one after another; latencies in ms, ascending. */
-async function timeGets(app: FastifyInstance, url: string, requests: number): Promise<number[]> {
+async function timeGets(app: Inject, url: string, requests: number): Promise<number[]> {
   const latencies: number[] = [];
   for (let i = 0; i < requests; i++) {
     const started = performance.now();
-    const response = await app.inject({ method: "GET", url });
+    const response = await app({ method: "GET", url });
     if (response.statusCode !== 200)
       throw new Error(`GET ${url} answered ${response.statusCode}: ${response.body}`);
     latencies.push(performance.now() - started);
@@ -47,11 +47,12 @@ export default {
       logger: pino({ level: "silent" }),
     });
     const { pool } = context;
-    const app = await buildServiceApp(orderService, context, {});
+    const service = await buildServiceApp(orderService, context, {});
+    const app = injectAs(service, await testTokens.customer(CUSTOMER.id, CUSTOMER.email));
     try {
       await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
       const place = async () => {
-        const response = await app.inject({ method: "POST", url: "/orders", payload: validOrder() });
+        const response = await app({ method: "POST", url: "/orders", payload: validOrder() });
         return (JSON.parse(response.body) as { orderId: string }).orderId;
       };
       const short = await place();
@@ -98,7 +99,7 @@ export default {
         notes: [`${REQUESTS} sequential requests per case through inject, after 20 unmeasured`],
       };
     } finally {
-      await app.close();
+      await service.close();
       await pool.end();
       await scratch.drop();
     }

@@ -3,6 +3,7 @@ import { createScratchSchema, kafkaLoginEnvironment } from "@herald/dev-stack";
 import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
 import { outboxMigrations } from "@herald/outbox";
 import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
+import { testTokens } from "@herald/service-kit/testing";
 import Fastify, { type FastifyInstance } from "fastify";
 import type pg from "pg";
 import { pino } from "pino";
@@ -71,7 +72,12 @@ interface Case {
 }
 
 /** `count` POSTs through `inject` from `concurrency` clients, each sending its next as its last returns. */
-async function closedLoop(app: FastifyInstance, concurrency: number, count: number): Promise<Case> {
+async function closedLoop(
+  app: FastifyInstance,
+  concurrency: number,
+  count: number,
+  headers: Record<string, string>,
+): Promise<Case> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -80,7 +86,7 @@ async function closedLoop(app: FastifyInstance, concurrency: number, count: numb
       while (next < count) {
         next++;
         const sent = performance.now();
-        const response = await app.inject({ method: "POST", url: "/orders", payload: order() });
+        const response = await app.inject({ method: "POST", url: "/orders", headers, payload: order() });
         if (response.statusCode !== 202)
           throw new Error(`POST /orders answered ${response.statusCode}: ${response.body}`);
         latencies.push(performance.now() - sent);
@@ -111,25 +117,32 @@ export default {
         KAFKA_BROKERS: infra.kafkaBrokers.join(","),
         ...kafkaLoginEnvironment(infra.kafkaLogin),
         SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
+        // One customer placing thousands of orders a second: what is measured is the route, not its limits.
+        ORDER_RATE_LIMIT_PER_CUSTOMER: "100000000",
+        ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS: "100000000",
       },
       logger: pino({ level: "silent" }),
     });
     const { pool } = context;
     const service = await buildServiceApp(orderService, context, {});
+    // Both routes get the customer's token; the bare one ignores it, POST /orders verifies it.
+    const auth = {
+      authorization: `Bearer ${await testTokens.customer("bench-customer", "bench@example.com")}`,
+    };
     const bare = bareApp(pool);
     try {
       await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
       progress("warming up");
-      await closedLoop(service, 4, 100);
-      await closedLoop(bare, 4, 100);
+      await closedLoop(service, 4, 100, auth);
+      await closedLoop(bare, 4, 100, auth);
 
       const rows: Record<string, string | number>[] = [];
       const notes: string[] = [];
       for (const concurrency of CONCURRENCIES) {
         progress(`concurrency ${concurrency}: bare route`);
-        const floor = await closedLoop(bare, concurrency, ORDERS_PER_CASE);
+        const floor = await closedLoop(bare, concurrency, ORDERS_PER_CASE, auth);
         progress(`concurrency ${concurrency}: POST /orders`);
-        const measured = await closedLoop(service, concurrency, ORDERS_PER_CASE);
+        const measured = await closedLoop(service, concurrency, ORDERS_PER_CASE, auth);
         const row = (path: string, result: Case) => ({
           concurrency,
           path,

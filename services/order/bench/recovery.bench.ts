@@ -6,6 +6,7 @@ import { createScratchSchema, kafkaConfig, kafkaLoginEnvironment } from "@herald
 import type { Benchmark } from "@herald/dev-stack/bench";
 import { createEventSerde } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
+import { testTokens } from "@herald/service-kit/testing";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 
 const ROUNDS = 3;
@@ -38,6 +39,9 @@ export default {
     const scratch = await createScratchSchema(infra.databaseUrls.order, "order_recovery");
     const port = 21_000 + Math.floor(Math.random() * 9_000);
     const base = `http://127.0.0.1:${port}`;
+    const auth = {
+      authorization: `Bearer ${await testTokens.customer(order.customerId, order.customerEmail)}`,
+    };
     const env = {
       ...process.env,
       DATABASE_URL: scratch.url,
@@ -60,7 +64,7 @@ export default {
       try {
         const response = await fetch(`${base}/orders`, {
           method: "POST",
-          headers: { "content-type": "application/json" },
+          headers: { "content-type": "application/json", ...auth },
           body: JSON.stringify(order),
           signal: AbortSignal.timeout(2_000),
         });
@@ -71,7 +75,10 @@ export default {
     };
     const statusOf = async (orderId: string): Promise<string | undefined> => {
       try {
-        const response = await fetch(`${base}/orders/${orderId}`, { signal: AbortSignal.timeout(2_000) });
+        const response = await fetch(`${base}/orders/${orderId}`, {
+          headers: auth,
+          signal: AbortSignal.timeout(2_000),
+        });
         return response.ok ? ((await response.json()) as { status: string }).status : undefined;
       } catch {
         return undefined;
