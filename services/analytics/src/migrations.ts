@@ -106,4 +106,34 @@ export const analyticsMigrations: readonly Migration[] = [
       );
       CREATE INDEX analytics_periods_by_end ON analytics_periods (period_end);`,
   },
+  {
+    id: "analytics-004-order-revenue",
+    sql: `
+      -- Each order's revenue per currency: booked by its confirmation, and refunded. A refund counts
+      -- as refunded revenue only up to what was booked for its order, whatever order the two facts
+      -- arrive in. Sums, so arrival order does not matter; one row set per generation.
+      CREATE TABLE analytics_order_revenue (
+        generation integer NOT NULL,
+        order_id text NOT NULL,
+        currency char(3) NOT NULL,
+        booked_minor bigint NOT NULL DEFAULT 0,
+        refunded_minor bigint NOT NULL DEFAULT 0,
+        -- When the order was first refunded: the minute its refunded revenue belongs to.
+        refunded_at timestamptz,
+        PRIMARY KEY (generation, order_id, currency)
+      );
+      -- The ledger of the facts already recorded, so later facts count against it; the figures
+      -- recorded before it keep their old refunded revenue until a rebuild.
+      INSERT INTO analytics_order_revenue (generation, order_id, currency, booked_minor, refunded_minor, refunded_at)
+      SELECT generation, order_id, currency,
+             COALESCE(sum(amount) FILTER (WHERE event_type = 'OrderConfirmed'), 0),
+             COALESCE(sum(amount) FILTER (WHERE event_type = 'PaymentRefunded'), 0),
+             min(occurred_at) FILTER (WHERE event_type = 'PaymentRefunded')
+        FROM (SELECT generation, order_id, event_type, occurred_at,
+                     CASE event_type WHEN 'OrderConfirmed' THEN payload->'total' ELSE payload->'amount' END AS money
+                FROM analytics_facts
+               WHERE event_type IN ('OrderConfirmed', 'PaymentRefunded') AND order_id IS NOT NULL) f,
+             LATERAL (SELECT f.money->>'currency' AS currency, (f.money->>'amountMinor')::bigint AS amount) m
+       GROUP BY generation, order_id, currency;`,
+  },
 ];

@@ -1,4 +1,5 @@
-import type { EventOf } from "@herald/events";
+import { createMetadata, type EventOf } from "@herald/events";
+import { sampleEvent } from "@herald/events/testing";
 import { createRelay, type Relay } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,12 +45,14 @@ describe("period summaries", () => {
         placedAt: start - 5_000,
       }),
     ];
+    // Charged, cancelled before its confirmation and refunded in the period: no revenue was booked.
+    const neverConfirmed = sampleEvent("PaymentRefunded", {
+      orderId: "3c1a9e57-8f3e-4b8e-9d1c-6a2f0e4b7d10",
+      amount: { amountMinor: 3000, currency: "GBP" },
+      metadata: createMetadata({ producer: "payment", now: new Date(start + 40_000) }),
+    });
     await withTransaction(h.context.pool, (tx) =>
-      applyEvents(
-        tx,
-        1,
-        orders.flatMap((order) => order.events),
-      ),
+      applyEvents(tx, 1, [...orders.flatMap((order) => order.events), neverConfirmed]),
     );
     relay = createRelay({
       pool: h.context.pool,
@@ -88,7 +91,8 @@ describe("period summaries", () => {
       orderCount: 5,
       confirmedCount: 3,
       cancelledCount: 2,
-      // EUR: 2 × 12.90 + (12.90 + 3 × 19.00); USD: 30.00 confirmed, then refunded.
+      // EUR: 2 × 12.90 + (12.90 + 3 × 19.00); USD: 30.00 confirmed, then refunded; the GBP refund
+      // of an order never confirmed takes nothing off.
       revenue: [
         { currency: "EUR", amountMinor: 2580 + 1290 + 5700 },
         { currency: "USD", amountMinor: 0 },

@@ -75,8 +75,14 @@ export async function readPeriodFigures(db: pg.ClientBase | pg.Pool, period: Per
        SELECT payload->'total'->>'currency' AS currency, (payload->'total'->>'amountMinor')::bigint AS amount
          FROM f WHERE event_type = 'OrderConfirmed'
        UNION ALL
-       SELECT payload->'amount'->>'currency', -(payload->'amount'->>'amountMinor')::bigint
-         FROM f WHERE event_type = 'PaymentRefunded') money
+       -- A refund takes off only what was booked for its order (never revenue that was not).
+       SELECT f.payload->'amount'->>'currency',
+              -LEAST((f.payload->'amount'->>'amountMinor')::bigint, r.booked_minor)
+         FROM f JOIN analytics_order_revenue r
+           ON r.generation = (SELECT generation FROM analytics_generations WHERE state = 'live')
+          AND r.order_id = f.payload->>'orderId'
+          AND r.currency = f.payload->'amount'->>'currency'
+        WHERE f.event_type = 'PaymentRefunded' AND r.booked_minor > 0) money
       GROUP BY currency ORDER BY currency`,
     range,
   );

@@ -1,6 +1,13 @@
 import { sampleEvent } from "@herald/events/testing";
 import { describe, expect, it } from "vitest";
-import { effectsOf, formatMoney, funnelDelta, mergeDeltas, minuteOf } from "./effects.js";
+import {
+  effectsOf,
+  formatMoney,
+  funnelDelta,
+  mergeDeltas,
+  minuteOf,
+  refundedRevenueDelta,
+} from "./effects.js";
 
 describe("effectsOf", () => {
   it("given an order confirmed, counts it, adds its total to the currency's revenue and its lines to the products sold", () => {
@@ -42,13 +49,31 @@ describe("effectsOf", () => {
     expect(effects.fact.detail).toBe("PAYMENT_FAILED");
   });
 
-  it("given a refund, subtracts nothing itself but records the refunded amount per currency, overall and per minute", () => {
-    const effects = effectsOf(
-      sampleEvent("PaymentRefunded", { amount: { amountMinor: 1500, currency: "USD" } }),
-    );
-    expect(effects.figures).toContainEqual({ name: "revenue.refunded", key: "USD", delta: 1500 });
-    expect(effects.perMinute).toEqual([{ name: "revenue.refunded", key: "USD", delta: 1500 }]);
+  it("given a refund, counts it but books no refunded revenue itself: it only records the order's refund", () => {
+    const event = sampleEvent("PaymentRefunded", { amount: { amountMinor: 1500, currency: "USD" } });
+    const effects = effectsOf(event);
+    expect(effects.figures).toEqual([
+      { name: "facts", key: "", delta: 1 },
+      { name: "payments.refunded", key: "", delta: 1 },
+    ]);
+    expect(effects.perMinute).toEqual([]);
+    expect(effects.revenue).toEqual({
+      orderId: event.data.orderId,
+      currency: "USD",
+      bookedMinor: 0,
+      refundedMinor: 1500,
+    });
     expect(effects.stage).toBeUndefined();
+  });
+
+  it("given an order confirmed, books its total as the order's revenue", () => {
+    const event = sampleEvent("OrderConfirmed");
+    expect(effectsOf(event).revenue).toEqual({
+      orderId: event.data.orderId,
+      currency: "EUR",
+      bookedMinor: 5699,
+      refundedMinor: 0,
+    });
   });
 
   it("given the inventory and payment facts, marks the reserved and paid stages; failures mark none", () => {
@@ -113,5 +138,26 @@ describe("formatMoney and minuteOf", () => {
 
   it("puts a time in the UTC minute it falls in", () => {
     expect(minuteOf(Date.UTC(2026, 0, 31, 12, 34, 59, 999))).toBe(Date.UTC(2026, 0, 31, 12, 34));
+  });
+});
+
+describe("refundedRevenueDelta", () => {
+  const ledger = (bookedMinor: number, refundedMinor: number) => ({ bookedMinor, refundedMinor });
+
+  it("counts no refund of an order whose revenue was never booked (never confirmed)", () => {
+    expect(refundedRevenueDelta(ledger(0, 0), ledger(0, 4500))).toBe(0);
+  });
+
+  it("counts a refund against the revenue booked for its order", () => {
+    expect(refundedRevenueDelta(ledger(4500, 0), ledger(4500, 4500))).toBe(4500);
+  });
+
+  it("counts a refund that arrived first once the order's revenue is booked, whatever the arrival order", () => {
+    expect(refundedRevenueDelta(ledger(0, 4500), ledger(4500, 4500))).toBe(4500);
+  });
+
+  it("never counts more than was booked, so the order's net revenue never goes negative", () => {
+    expect(refundedRevenueDelta(ledger(1000, 0), ledger(1000, 4500))).toBe(1000);
+    expect(refundedRevenueDelta(ledger(1000, 4500), ledger(1000, 9000))).toBe(0);
   });
 });

@@ -54,6 +54,36 @@ export interface SkuDelta {
 }
 
 /**
+ * What one event adds to its order's revenue ledger: the revenue booked by its confirmation, or the
+ * amount refunded. A refund counts as refunded revenue only against what was booked for the same
+ * order (see {@link refundedRevenueDelta}), so it is not a figure of its own.
+ */
+export interface RevenueDelta {
+  readonly orderId: string;
+  readonly currency: string;
+  readonly bookedMinor: number;
+  readonly refundedMinor: number;
+}
+
+/** An order's revenue ledger in one currency: booked by its confirmation, and refunded. */
+export interface OrderRevenue {
+  readonly bookedMinor: number;
+  readonly refundedMinor: number;
+}
+
+/**
+ * What the `revenue.refunded` figure changes by when an order's ledger goes from `before` to
+ * `after`: the refund counts only up to the revenue booked for the order, so a refund of an order
+ * that was never confirmed subtracts nothing, and net revenue never goes negative. A refund that
+ * arrives before its order's confirmation counts once the confirmation arrives: the figure is the
+ * same whatever order the events come in.
+ */
+export function refundedRevenueDelta(before: OrderRevenue, after: OrderRevenue): number {
+  const counted = (ledger: OrderRevenue) => Math.max(0, Math.min(ledger.refundedMinor, ledger.bookedMinor));
+  return counted(after) - counted(before);
+}
+
+/**
  * What one event adds to the read models, the first time it is seen. Every effect is a sum or a
  * set-once stage, so the figures do not depend on the order the events arrive in.
  */
@@ -66,6 +96,8 @@ export interface Effects {
   readonly skus: readonly SkuDelta[];
   /** The order stage the fact marks, if any. */
   readonly stage?: { readonly stage: Stage; readonly reason: string | null };
+  /** What the fact adds to its order's revenue ledger, if anything. */
+  readonly revenue?: RevenueDelta;
 }
 
 const one = (name: FigureName, key = ""): FigureDelta => ({ name, key, delta: 1 });
@@ -118,6 +150,12 @@ export function effectsOf(event: DomainEvent): Effects {
           revenueMinor: line.quantity * line.unitPrice.amountMinor,
         })),
         stage: { stage: "confirmed", reason: null },
+        revenue: {
+          orderId: data.orderId,
+          currency: data.total.currency,
+          bookedMinor: data.total.amountMinor,
+          refundedMinor: 0,
+        },
       };
     }
     case "OrderCancelled": {
@@ -186,9 +224,17 @@ export function effectsOf(event: DomainEvent): Effects {
       const { data } = event;
       return {
         fact: fact(data.orderId, `refunded ${formatMoney(data.amount)}`),
-        figures: [total, one("payments.refunded"), money("revenue.refunded", data.amount)],
-        perMinute: [money("revenue.refunded", data.amount)],
+        // The refunded revenue it stands for depends on what was booked for the order: the store
+        // works it out from the order's ledger.
+        figures: [total, one("payments.refunded")],
+        perMinute: [],
         skus: [],
+        revenue: {
+          orderId: data.orderId,
+          currency: data.amount.currency,
+          bookedMinor: 0,
+          refundedMinor: data.amount.amountMinor,
+        },
       };
     }
     case "EmailSent": {

@@ -1,4 +1,5 @@
 import type { DomainEvent } from "@herald/events";
+import { sampleEvent } from "@herald/events/testing";
 import { withTransaction } from "@herald/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Summary, TimeSeries } from "../read-models/queries.js";
@@ -280,5 +281,41 @@ describe("read models from events arriving out of order", () => {
     expect(copied[0]!.n).toBe(order.events.length);
     const summary = (await h.app.inject("/analytics/summary")).json() as Summary;
     expect(summary.generation).toBe(building - 1);
+  });
+});
+
+describe("refunds against the revenue booked for their order", () => {
+  let h: AnalyticsHarness;
+  afterAll(() => h?.close());
+
+  it("never subtracts a refund of an order that was never confirmed: revenue never goes negative", async () => {
+    h = await createAnalyticsHarness();
+    const gbp = (amountMinor: number) => ({ amountMinor, currency: "GBP" });
+    // Charged, then cancelled before it was confirmed, then refunded: no revenue was ever booked.
+    const unconfirmed = "9d1f6c1e-0c4a-4d5e-9a43-1f7a6a0b2c01";
+    // Confirmed, cancelled and refunded, with its refund arriving before its confirmation.
+    const confirmedLate = "9d1f6c1e-0c4a-4d5e-9a43-1f7a6a0b2c02";
+    await h.produce([
+      sampleEvent("OrderPlaced", { orderId: unconfirmed, total: gbp(3000) }),
+      sampleEvent("PaymentProcessed", { orderId: unconfirmed, amount: gbp(3000) }),
+      sampleEvent("OrderCancelled", { orderId: unconfirmed, total: gbp(3000), reason: "CUSTOMER_REQUEST" }),
+      sampleEvent("PaymentRefunded", { orderId: unconfirmed, amount: gbp(3000) }),
+      sampleEvent("PaymentRefunded", { orderId: confirmedLate, amount: gbp(1200) }),
+    ]);
+    // A currency with no revenue may be listed with zeros or not at all: both say nothing was booked.
+    const gbpOf = (summary: Summary) =>
+      summary.revenue.find((row) => row.currency === "GBP") ?? {
+        currency: "GBP",
+        grossMinor: 0,
+        refundedMinor: 0,
+        netMinor: 0,
+      };
+    const before = await h.waitForFacts(5);
+    expect(gbpOf(before)).toEqual({ currency: "GBP", grossMinor: 0, refundedMinor: 0, netMinor: 0 });
+    expect(before.payments.refunded).toBe(2);
+
+    await h.produce([sampleEvent("OrderConfirmed", { orderId: confirmedLate, total: gbp(1200) })]);
+    const after = await h.waitForFacts(6);
+    expect(gbpOf(after)).toEqual({ currency: "GBP", grossMinor: 1200, refundedMinor: 1200, netMinor: 0 });
   });
 });

@@ -7,6 +7,8 @@ import {
   funnelDelta,
   mergeDeltas,
   minuteOf,
+  type RevenueDelta,
+  refundedRevenueDelta,
   type SkuDelta,
   type Stage,
 } from "./effects.js";
@@ -63,6 +65,13 @@ export async function applyEvents(
       );
       const funnel = reached ? funnelDelta(effects.stage.stage) : undefined;
       if (funnel) figures.push(funnel);
+    }
+    if (effects.revenue) {
+      const refunded = await addOrderRevenue(tx, generation, effects.revenue, effects.fact.occurredAt);
+      if (refunded) {
+        figures.push(refunded.delta);
+        perMinute.push(refunded);
+      }
     }
   }
   await addFigures(tx, generation, mergeDeltas(figures));
@@ -135,6 +144,44 @@ async function markStage(
     [generation, orderId, occurredAt, reason],
   );
   return rowCount === 1;
+}
+
+/**
+ * Adds to the order's revenue ledger and returns the change of the refunded revenue it makes, if
+ * any: a refund counts only against the revenue booked for its order, so one that arrives before
+ * the confirmation (or for an order never confirmed) counts nothing until revenue is booked. The
+ * refunded revenue belongs to the minute of the refund, whichever fact made it count.
+ */
+async function addOrderRevenue(
+  tx: pg.ClientBase,
+  generation: number,
+  revenue: RevenueDelta,
+  occurredAt: number,
+): Promise<{ minute: number; delta: FigureDelta } | undefined> {
+  const { rows } = await tx.query<{ booked_minor: string; refunded_minor: string; refunded_at: Date | null }>(
+    `INSERT INTO analytics_order_revenue AS r
+       (generation, order_id, currency, booked_minor, refunded_minor, refunded_at)
+     VALUES ($1, $2, $3, $4, $5,
+             CASE WHEN $5::bigint > 0 THEN 'epoch'::timestamptz + $6::bigint * interval '1 millisecond' END)
+     ON CONFLICT (generation, order_id, currency) DO UPDATE
+       SET booked_minor = r.booked_minor + excluded.booked_minor,
+           refunded_minor = r.refunded_minor + excluded.refunded_minor,
+           refunded_at = COALESCE(r.refunded_at, excluded.refunded_at)
+     RETURNING booked_minor, refunded_minor, refunded_at`,
+    [generation, revenue.orderId, revenue.currency, revenue.bookedMinor, revenue.refundedMinor, occurredAt],
+  );
+  const row = rows[0]!;
+  const after = { bookedMinor: Number(row.booked_minor), refundedMinor: Number(row.refunded_minor) };
+  const before = {
+    bookedMinor: after.bookedMinor - revenue.bookedMinor,
+    refundedMinor: after.refundedMinor - revenue.refundedMinor,
+  };
+  const delta = refundedRevenueDelta(before, after);
+  if (delta === 0 || row.refunded_at === null) return undefined;
+  return {
+    minute: minuteOf(row.refunded_at.getTime()),
+    delta: { name: "revenue.refunded", key: revenue.currency, delta },
+  };
 }
 
 async function addFigures(

@@ -13,6 +13,7 @@ const GENERATION_TABLES = [
   "analytics_minute_figures",
   "analytics_sku_figures",
   "analytics_order_progress",
+  "analytics_order_revenue",
 ] as const;
 
 const LOCK = "SELECT pg_try_advisory_lock(hashtext('herald-analytics-rebuild')) AS locked";

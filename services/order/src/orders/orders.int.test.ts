@@ -588,26 +588,64 @@ describe("the event store", () => {
     expect(await h.count("order_events")).toBe(1);
   });
 
-  it("keeps a customer's cancel and a payment result racing on one order consistent", async () => {
+  /** Resolves once a backend of this database waits for a lock (the other writer's uncommitted row). */
+  const someoneWaitsForALock = async () => {
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const { rows } = await h.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      if (rows[0]!.n > 0) return;
+      if (Date.now() > deadline) throw new Error("no writer ever waited for the other");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  it("cancels after a payment that committed first: the cancel waits, retries, and follows the confirmation", async () => {
     const id = await placeOrder();
     const placed = (await h.customer(`/orders/${id}/history`)).json().events[0].data;
-    const payment = withTransaction(h.pool, (tx) =>
-      h.handler.react(paymentProcessed(id, placed.metadata), tx),
-    ).catch((error: { code?: string }) => error.code);
+    let commit!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    // The payment's transaction appends OrderConfirmed and holds it uncommitted...
+    let appended!: () => void;
+    const confirmedButOpen = new Promise<void>((resolve) => {
+      appended = resolve;
+    });
+    const payment = withTransaction(h.pool, async (tx) => {
+      const decision = await h.handler.react(paymentProcessed(id, placed.metadata), tx);
+      appended();
+      await gate;
+      return decision;
+    });
+    await confirmedButOpen;
+    // ...while the customer's cancel reads version 1 and blocks appending version 2 behind it.
     const cancel = h.customer({ method: "POST", url: `/orders/${id}/cancel` });
-    const [paid, cancelled] = await Promise.all([payment, cancel]);
+    await someoneWaitsForALock();
+    commit();
+    expect((await payment).events.map((e) => e.type)).toEqual(["OrderConfirmed"]);
+    const cancelled = await cancel;
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json()).toMatchObject({ status: "CANCELLED", version: 3 });
     const events = (await h.customer(`/orders/${id}/history`))
       .json()
       .events.map((e: { type: string }) => e.type);
-    // Whoever appended second saw the other's event (or lost the race and was told to retry):
-    // a cancel first makes the payment a no-op, a payment first is cancelled after it.
-    expect(cancelled.statusCode).toBe(200);
-    expect(cancelled.json().status).toBe("CANCELLED");
-    if (events.length === 2) expect(events).toEqual(["OrderPlaced", "OrderCancelled"]);
-    else {
-      expect(events).toEqual(["OrderPlaced", "OrderConfirmed", "OrderCancelled"]);
-      expect(paid).not.toBe("ORDER_CONCURRENCY_CONFLICT");
-    }
+    expect(events).toEqual(["OrderPlaced", "OrderConfirmed", "OrderCancelled"]);
+  });
+
+  it("ignores a payment that arrives after the customer's cancel committed", async () => {
+    const id = await placeOrder();
+    const placed = (await h.customer(`/orders/${id}/history`)).json().events[0].data;
+    expect((await h.customer({ method: "POST", url: `/orders/${id}/cancel` })).statusCode).toBe(200);
+    const late = await withTransaction(h.pool, (tx) =>
+      h.handler.react(paymentProcessed(id, placed.metadata), tx),
+    );
+    expect(late.events).toEqual([]);
+    const events = (await h.customer(`/orders/${id}/history`))
+      .json()
+      .events.map((e: { type: string }) => e.type);
+    expect(events).toEqual(["OrderPlaced", "OrderCancelled"]);
   });
 });
 
