@@ -1,5 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  type Dirent,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { type DockerEngine, docker, lastLine } from "./compose-engine.js";
 import { repoRoot, VERSIONS } from "./config.js";
@@ -56,15 +66,16 @@ export interface StandInContext {
 }
 
 /**
- * Builds the stand-in of every image in `images` that the engine lacks; returns those built. After
+ * Builds the stand-in of every image in `images` that the engine lacks, or holds built from other
+ * stand-in files than the repository's (the label {@link STANDIN_LABEL}); returns those built. After
  * the shared Debian base, the independent chains (Postgres; Java → Kafka, Apicurio; Node → MailDev)
  * build side by side: they mostly wait on downloads.
  */
 export async function ensureStandIns(images: readonly string[], context: StandInContext): Promise<string[]> {
   const missing: { image: string; kind: StandInKind }[] = [];
   for (const image of new Set(images)) {
-    if (await imageExists(context.engine, image)) continue;
     const kind = standInKind(image);
+    if (await imageCurrent(context.engine, image, kind)) continue;
     if (!kind) {
       throw new StackError(
         `image ${image} is not present and no registry is reachable`,
@@ -106,6 +117,53 @@ export async function imageExists(engine: DockerEngine, image: string): Promise<
   return (await docker(engine, ["image", "inspect", "--format", "{{.Id}}", image])).code === 0;
 }
 
+/** The label a stand-in carries: the digest of the files it was built from. */
+const STANDIN_LABEL = "org.herald.standin-digest";
+
+/**
+ * Whether the engine's `image` needs no (re)build: present, and either pulled from a registry (it has
+ * a repository digest), not ours to stand in for, or a stand-in built from the repository's current
+ * files. A local image without the label is a stand-in from before labels: rebuilt.
+ */
+async function imageCurrent(
+  engine: DockerEngine,
+  image: string,
+  kind: StandInKind | undefined,
+): Promise<boolean> {
+  const result = await docker(engine, [
+    "image",
+    "inspect",
+    "--format",
+    "{{json .Config.Labels}}|{{len .RepoDigests}}",
+    image,
+  ]);
+  if (result.code !== 0) return false;
+  const [labels, digests] = lastLine(result.output).split("|");
+  if (!kind || Number(digests) > 0) return true;
+  const label = (JSON.parse(labels ?? "null") as Record<string, string> | null)?.[STANDIN_LABEL];
+  return label === standInDigest(kind, image);
+}
+
+/** Digest of a stand-in's name and its repository files: a change of either rebuilds it. */
+function standInDigest(kind: StandInKind, image: string): string {
+  const hash = createHash("sha256").update(image);
+  const folder = join(STANDIN_DIR, STANDIN_FOLDERS[kind]);
+  const files = (readdirSync(folder, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+  for (const file of files) hash.update(`\0${file.slice(folder.length)}\0`).update(readFileSync(file));
+  return hash.digest("hex").slice(0, 16);
+}
+
+const STANDIN_FOLDERS: Readonly<Record<StandInKind, string>> = {
+  node: "node",
+  postgres: "postgres",
+  kafka: "kafka",
+  registry: "apicurio",
+  maildev: "maildev",
+};
+
 async function buildStandIn(kind: StandInKind, image: string, context: StandInContext): Promise<void> {
   const { tag } = parseImageName(image);
   switch (kind) {
@@ -123,14 +181,18 @@ async function buildStandIn(kind: StandInKind, image: string, context: StandInCo
       extract(packs[0] as string, dir, "package/bin/node", "node");
       extract(packs[1] as string, dir, "package", "npm");
       cpSync("/etc/ssl/certs/ca-certificates.crt", join(dir, "host-ca.crt"));
-      await build(context, image, dir, { NODE_VERSION: version });
+      await build(context, image, dir, { NODE_VERSION: version }, standInDigest(kind, image));
       return;
     }
     case "postgres":
       await ensureBase(context);
-      await build(context, image, prepareContext(context, "postgres", `postgres-${tag}`), {
-        PG_MAJOR: tag.split(/[.-]/)[0] as string,
-      });
+      await build(
+        context,
+        image,
+        prepareContext(context, "postgres", `postgres-${tag}`),
+        { PG_MAJOR: tag.split(/[.-]/)[0] as string },
+        standInDigest(kind, image),
+      );
       return;
     case "kafka": {
       await ensureJava(context);
@@ -151,7 +213,7 @@ async function buildStandIn(kind: StandInKind, image: string, context: StandInCo
       );
       cpSync(libs, join(dir, "libs"), { recursive: true });
       cpSync(tools, join(dir, "tools-libs"), { recursive: true });
-      await build(context, image, dir);
+      await build(context, image, dir, {}, standInDigest(kind, image));
       return;
     }
     case "registry": {
@@ -163,17 +225,20 @@ async function buildStandIn(kind: StandInKind, image: string, context: StandInCo
         `Apicurio Registry ${tag}`,
       );
       cpSync(dist, join(dir, "dist"), { recursive: true });
-      await build(context, image, dir);
+      await build(context, image, dir, {}, standInDigest(kind, image));
       return;
     }
     case "maildev":
       if (!(await imageExists(context.engine, context.nodeImage))) {
         await buildStandIn("node", context.nodeImage, context);
       }
-      await build(context, image, prepareContext(context, "maildev", `maildev-${tag}`), {
-        NODE_IMAGE: context.nodeImage,
-        MAILDEV_VERSION: tag,
-      });
+      await build(
+        context,
+        image,
+        prepareContext(context, "maildev", `maildev-${tag}`),
+        { NODE_IMAGE: context.nodeImage, MAILDEV_VERSION: tag },
+        standInDigest(kind, image),
+      );
       return;
   }
 }
@@ -265,8 +330,10 @@ async function build(
   image: string,
   dir: string,
   args: Readonly<Record<string, string>> = {},
+  digest?: string,
 ): Promise<void> {
   const buildArgs = Object.entries(args).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]);
+  if (digest) buildArgs.push("--label", `${STANDIN_LABEL}=${digest}`);
   // The classic builder: it needs no buildx plugin and no frontend image.
   const result = await docker(context.engine, ["build", "-q", "-t", image, ...buildArgs, dir], {
     env: { DOCKER_BUILDKIT: "0" },

@@ -45,9 +45,10 @@ export function aclEntries(grants: readonly KafkaGrant[]): AclEntry[] {
 }
 
 /**
- * The deploy step the native stack runs once its broker is up (compose's topic init does the same):
- * creates the contract topics and every consumer's dead-letter topic (services may not create
- * topics), then the services' ACLs. Idempotent; `config` must log in as a super user.
+ * The deploy step the native stack runs once its broker is up (compose's kafka-init applies the
+ * same, from a file generated from the same contract): creates the contract topics and every
+ * consumer's dead-letter topic (services may not create topics), then the services' ACLs.
+ * Idempotent; `config` must log in as a super user.
  */
 export async function provisionKafkaAccess(
   config: KafkaConfig,

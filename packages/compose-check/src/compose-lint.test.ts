@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { parseImageName, standInKind } from "./compose-images.js";
 import {
   type ComposeModel,
   checkEnvironment,
@@ -18,14 +17,30 @@ const port: SpecVariable = {
   },
 };
 
-const SPEC = { PORT: port, DATABASE_URL: required(), LOG_LEVEL: optional("info") };
+const SPEC = {
+  PORT: port,
+  DATABASE_URL: required(),
+  LOG_LEVEL: optional("info"),
+  KAFKA_SASL_MECHANISM: optional("none"),
+  KAFKA_USERNAME: optional(""),
+  KAFKA_PASSWORD: optional(""),
+};
 const DB = "postgres://herald_order:pw@postgres:5432/herald_order";
+const LOGIN = {
+  KAFKA_SASL_MECHANISM: "scram-sha-512",
+  KAFKA_USERNAME: "herald-order",
+  KAFKA_PASSWORD: "o-pw",
+};
 
 function model(overrides: Partial<Record<string, object>> = {}): ComposeModel {
   return {
     services: {
       kafka: { image: "apache/kafka:3.9.1" },
-      "topics-init": { image: "apache/kafka:3.9.1", environment: { TOPICS: "orders inventory" } },
+      "kafka-init": {
+        image: "apache/kafka:3.9.1",
+        environment: { HERALD_ORDER_KAFKA_PASSWORD: "o-pw" },
+        volumes: [{ type: "bind", source: "/repo/access.txt", target: "/herald/kafka-access.txt" }],
+      },
       postgres: {
         image: "postgres:15",
         volumes: [{ type: "bind", source: "/repo/init.sql", target: "/docker-entrypoint-initdb.d/10.sql" }],
@@ -37,12 +52,12 @@ function model(overrides: Partial<Record<string, object>> = {}): ComposeModel {
           dockerfile: "services/Dockerfile",
           args: { SERVICE: "order", VERSION: "0.1.0", PORT: "3001" },
         },
-        environment: { PORT: "3001", DATABASE_URL: DB },
+        environment: { PORT: "3001", DATABASE_URL: DB, ...LOGIN },
       },
       "order-relay": {
         image: "herald/order:0.1.0",
         command: ["node", "/app/packages/outbox/dist/relay-main.js"],
-        environment: { DATABASE_URL: DB, RELAY_METRICS_PORT: "3101" },
+        environment: { DATABASE_URL: DB, RELAY_METRICS_PORT: "3101", ...LOGIN },
       },
       ...overrides,
     },
@@ -53,12 +68,20 @@ function facts(overrides: Partial<LintFacts> = {}): LintFacts {
   return {
     services: [{ name: "order", version: "0.1.0", port: 3001, relayMetricsPort: 3101, configSpec: SPEC }],
     imageVersions: { "apache/kafka": "3.9.1" },
-    topics: ["orders", "inventory"],
-    relayVariables: ["DATABASE_URL", "RELAY_METRICS_PORT"],
+    kafkaAccessFile: "/repo/access.txt",
+    kafkaPrincipalOf: (service) => `herald-${service}`,
+    relayVariables: [
+      "DATABASE_URL",
+      "RELAY_METRICS_PORT",
+      "KAFKA_SASL_MECHANISM",
+      "KAFKA_USERNAME",
+      "KAFKA_PASSWORD",
+    ],
     checkRelayEnvironment: (env) => {
       if (!env.DATABASE_URL) throw new Error("DATABASE_URL is required");
     },
-    exists: (path) => ["/repo", "/repo/services/Dockerfile", "/repo/init.sql"].includes(path),
+    exists: (path) =>
+      ["/repo", "/repo/services/Dockerfile", "/repo/init.sql", "/repo/access.txt"].includes(path),
     ...overrides,
   };
 }
@@ -81,6 +104,7 @@ describe("lintCompose", () => {
   it("given a Dockerfile or bind-mount source that does not exist, when linted, then each is named", () => {
     const problems = lintCompose(model(), facts({ exists: (path) => path === "/repo" }));
     expect(problems).toEqual([
+      "kafka-init: bind-mount source /repo/access.txt (for /herald/kafka-access.txt) does not exist",
       "postgres: bind-mount source /repo/init.sql (for /docker-entrypoint-initdb.d/10.sql) does not exist",
       "order: Dockerfile /repo/services/Dockerfile does not exist",
     ]);
@@ -122,7 +146,12 @@ describe("lintCompose", () => {
       model({
         "order-relay": {
           ...relay,
-          environment: { DATABASE_URL: "postgres://other", LOG_LEVEL: "info", RELAY_METRICS_PORT: "3101" },
+          environment: {
+            DATABASE_URL: "postgres://other",
+            LOG_LEVEL: "info",
+            RELAY_METRICS_PORT: "3101",
+            ...LOGIN,
+          },
         },
       }),
       facts(),
@@ -133,15 +162,43 @@ describe("lintCompose", () => {
     );
   });
 
-  it("given a topic of the contract the init does not create, when linted, then it is named", () => {
-    const problems = lintCompose(model(), facts({ topics: ["orders", "inventory", "payments"] }));
-    expect(problems).toEqual(["topics-init: TOPICS lacks payments (topics of @herald/events)"]);
+  it("given a Kafka init missing or not mounting the generated access file, when linted, then it is named", () => {
+    const { "kafka-init": init, ...withoutInit } = model().services;
+    expect(lintCompose({ services: withoutInit }, facts())).toContain(
+      "service kafka-init (credentials, topics and ACLs of the broker) is missing from the compose file",
+    );
+    expect(lintCompose(model({ "kafka-init": { ...init, volumes: [] } }), facts())).toEqual([
+      "kafka-init: does not mount /repo/access.txt, the access the contract derives",
+    ]);
+  });
+
+  it("given a relay without a login and a service logging in as another principal with another password, when linted, then each is named", () => {
+    const { order, "order-relay": relay } = model().services;
+    const problems = lintCompose(
+      model({
+        order: {
+          ...order,
+          environment: { PORT: "3001", DATABASE_URL: DB, ...LOGIN, KAFKA_USERNAME: "herald-admin" },
+        },
+        "order-relay": {
+          ...relay,
+          environment: { DATABASE_URL: DB, RELAY_METRICS_PORT: "3101", KAFKA_PASSWORD: "x" },
+        },
+      }),
+      facts(),
+    );
+    expect(problems).toEqual([
+      "order: KAFKA_USERNAME should be herald-order, the principal of order",
+      "order-relay: KAFKA_SASL_MECHANISM is not set, but the broker refuses unauthenticated clients",
+      "order-relay: KAFKA_USERNAME should be herald-order, the principal of order",
+      "order-relay: KAFKA_PASSWORD differs from kafka-init's HERALD_ORDER_KAFKA_PASSWORD",
+    ]);
   });
 
   it("given a service without a configSpec yet, when linted, then its environment is not judged", () => {
     const order = model().services.order;
     const problems = lintCompose(
-      model({ order: { ...order, environment: { PORT: "3001", ANYTHING: "x" } } }),
+      model({ order: { ...order, environment: { PORT: "3001", ANYTHING: "x", ...LOGIN } } }),
       facts({ services: [{ name: "order", version: "0.1.0", port: 3001 }] }),
     );
     expect(problems).toEqual([]);
@@ -163,26 +220,5 @@ describe("checkEnvironment", () => {
       'svc: PORT ("abc") is rejected: must be a port number',
       "svc: TOKEN is rejected: too short",
     ]);
-  });
-});
-
-describe("stand-in images", () => {
-  it("given image names, when parsed, then repository and tag split at the last colon after the last slash", () => {
-    expect(parseImageName("apicurio/apicurio-registry:3.0.9")).toEqual({
-      repository: "apicurio/apicurio-registry",
-      tag: "3.0.9",
-    });
-    expect(parseImageName("localhost:5000/herald/order")).toEqual({
-      repository: "localhost:5000/herald/order",
-      tag: "latest",
-    });
-  });
-
-  it("given third-party images, when classified, then each known one has a stand-in and others none", () => {
-    expect(standInKind("node:26.12.1-bookworm-slim")).toBe("node");
-    expect(standInKind("docker.io/library/postgres:15")).toBe("postgres");
-    expect(standInKind("apache/kafka:3.9.1")).toBe("kafka");
-    expect(standInKind("maildev/maildev:2.2.1")).toBe("maildev");
-    expect(standInKind("confluentinc/cp-schema-registry:7.9.1")).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { isAbsolute, join } from "node:path";
-import { parseImageName } from "./compose-images.js";
+import { parseImageName } from "@herald/dev-stack/compose";
 
 /**
  * What `docker compose config --format json` says of the file (only the parts checked here).
@@ -39,8 +39,10 @@ export interface LintFacts {
   readonly services: readonly ServiceFacts[];
   /** Image repository → the version the native stack runs (tags must equal it). */
   readonly imageVersions: Readonly<Record<string, string>>;
-  /** Every topic of the event contract (the topic init must create them all). */
-  readonly topics: readonly string[];
+  /** The Kafka access file kafka-init must mount (its content is checked against the contract apart). */
+  readonly kafkaAccessFile: string;
+  /** A service's Kafka principal (`herald-<service>`): the service and its relay log in as it. */
+  readonly kafkaPrincipalOf: (service: string) => string;
   readonly relayVariables: readonly string[];
   /** Validates a relay's environment the way the relay process does; throws with the reason. */
   readonly checkRelayEnvironment: (env: NodeJS.ProcessEnv) => void;
@@ -48,6 +50,7 @@ export interface LintFacts {
 }
 
 const RELAY_ENTRY = "/app/packages/outbox/dist/relay-main.js";
+const KAFKA_INIT = "kafka-init";
 
 /** Everything wrong with the compose model against the repository; empty when all is well. */
 export function lintCompose(model: ComposeModel, facts: LintFacts): string[] {
@@ -59,8 +62,9 @@ export function lintCompose(model: ComposeModel, facts: LintFacts): string[] {
   for (const service of facts.services) {
     problems.push(...checkService(model, service));
     problems.push(...checkRelay(model, service, facts));
+    problems.push(...checkKafkaLogin(model, service.name, facts));
   }
-  problems.push(...checkTopics(model, facts));
+  problems.push(...checkKafkaInit(model, facts));
   return problems;
 }
 
@@ -171,14 +175,46 @@ function checkRelay(model: ComposeModel, facts: ServiceFacts, lint: LintFacts): 
   return problems;
 }
 
-function checkTopics(model: ComposeModel, facts: LintFacts): string[] {
-  const init = model.services["topics-init"];
-  if (!init) return ["service topics-init is missing from the compose file"];
-  const listed = (environment(init).TOPICS ?? "").split(/\s+/).filter(Boolean);
-  const missing = facts.topics.filter((topic) => !listed.includes(topic));
-  return missing.length > 0
-    ? [`topics-init: TOPICS lacks ${missing.join(", ")} (topics of @herald/events)`]
-    : [];
+/** kafka-init provisions from the generated access file. */
+function checkKafkaInit(model: ComposeModel, facts: LintFacts): string[] {
+  const init = model.services[KAFKA_INIT];
+  if (!init)
+    return [
+      `service ${KAFKA_INIT} (credentials, topics and ACLs of the broker) is missing from the compose file`,
+    ];
+  const mounted = (init.volumes ?? []).some(
+    (volume) => volume.type === "bind" && volume.source === facts.kafkaAccessFile,
+  );
+  return mounted
+    ? []
+    : [`${KAFKA_INIT}: does not mount ${facts.kafkaAccessFile}, the access the contract derives`];
+}
+
+/**
+ * A service and its relay log in with SASL as the service's own principal, with the password
+ * kafka-init gives that principal (its `HERALD_<SERVICE>_KAFKA_PASSWORD`).
+ */
+function checkKafkaLogin(model: ComposeModel, name: string, facts: LintFacts): string[] {
+  const principal = facts.kafkaPrincipalOf(name);
+  const variable = `${principal.toUpperCase().replaceAll("-", "_")}_KAFKA_PASSWORD`;
+  const provisioned = environment(model.services[KAFKA_INIT] ?? {})[variable];
+  const problems: string[] = [];
+  for (const container of [name, `${name}-relay`]) {
+    const service = model.services[container];
+    if (!service) continue;
+    const env = environment(service);
+    if ((env.KAFKA_SASL_MECHANISM ?? "none") === "none")
+      problems.push(
+        `${container}: KAFKA_SASL_MECHANISM is not set, but the broker refuses unauthenticated clients`,
+      );
+    if (env.KAFKA_USERNAME !== principal)
+      problems.push(`${container}: KAFKA_USERNAME should be ${principal}, the principal of ${name}`);
+    if (provisioned === undefined)
+      problems.push(`${container}: ${KAFKA_INIT} sets no ${variable}, so ${principal} has no credential`);
+    else if (env.KAFKA_PASSWORD !== provisioned)
+      problems.push(`${container}: KAFKA_PASSWORD differs from ${KAFKA_INIT}'s ${variable}`);
+  }
+  return problems;
 }
 
 function environment(service: ComposeService): Record<string, string | undefined> {

@@ -1,15 +1,31 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import {
+  defaultStackOptions,
+  KAFKA_ADMIN_LOGIN,
+  type KafkaLogin,
+  kafkaLogin,
+  SERVICE_NAMES,
+  type ServiceName,
+  StackError,
+  VERSIONS,
+} from "@herald/dev-stack";
 import {
   type DockerEngine,
   docker,
   ensureDockerTools,
+  ensureStandIns,
   lastLine,
+  packageManagerNpm,
+  repoRoot,
+  standInKind,
   startDockerEngine,
-} from "./compose-engine.js";
-import { ensureStandIns, packageManagerNpm, standInKind } from "./compose-images.js";
+} from "@herald/dev-stack/compose";
+import { type ServiceName as ContractService, kafkaPrincipalOf } from "@herald/events";
+import { relayConfigFromEnvironment } from "@herald/outbox";
+import { issueDevelopmentToken } from "@herald/service-kit";
+import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import {
   type ComposeModel,
   type LintFacts,
@@ -17,22 +33,26 @@ import {
   type ServiceFacts,
   type SpecVariable,
 } from "./compose-lint.js";
-import { defaultStackOptions, repoRoot, VERSIONS } from "./config.js";
-import { StackError } from "./errors.js";
-import { SERVICE_NAMES, type ServiceName } from "./services.js";
+import { committedKafkaAccess, KAFKA_ACCESS_FILE, renderKafkaAccess } from "./kafka-access.js";
 
 // `npm run compose:check`: proves docker-compose.yml by running it on a Docker engine of its own
 // (installed and started here when missing), with local stand-ins for third-party images where no
 // registry is reachable. Steps: tools, engine, stand-ins, `compose config`, the checks Compose
-// cannot make, `up --build --wait`, an order through the published port, its mail, `down -v`.
+// cannot make, `up --build --wait`, the broker's authentication and ACLs, an order placed and read
+// with a customer's token through the published port, a staff-only route, its mail, `down -v`.
 
 const COMPOSE_FILE = join(repoRoot, "docker-compose.yml");
 /** Every service Dockerfile builds on the same Node image (a unit test keeps them in step). */
 const SERVICE_DOCKERFILE = join(repoRoot, "services", "order", "Dockerfile");
-const INFRA = ["postgres", "kafka", "topics-init", "schema-registry", "maildev"] as const;
+const INFRA = ["postgres", "kafka", "kafka-init", "schema-registry", "maildev"] as const;
 const RELAY_VARIABLES = [
   "DATABASE_URL",
   "KAFKA_BROKERS",
+  "KAFKA_SASL_MECHANISM",
+  "KAFKA_USERNAME",
+  "KAFKA_PASSWORD",
+  "KAFKA_SSL",
+  "HERALD_ENV",
   "SCHEMA_REGISTRY_URL",
   "RELAY_CLIENT_ID",
   "RELAY_TOPIC_PREFIX",
@@ -97,6 +117,10 @@ async function main(flags: readonly string[]): Promise<void> {
     const present = await step("static checks", async () => {
       const facts = await lintFacts();
       const problems = lintCompose(model, facts);
+      if (committedKafkaAccess() !== renderKafkaAccess())
+        problems.push(
+          `${KAFKA_ACCESS_FILE} is out of step with the contract: run npm run kafka-access -w @herald/compose-check`,
+        );
       const pending = facts.services.filter((service) => !service.configSpec).map((service) => service.name);
       if (pending.length > 0)
         note(`no configSpec exported yet, environment unchecked: ${pending.join(", ")}`);
@@ -154,16 +178,29 @@ async function main(flags: readonly string[]): Promise<void> {
       }
     });
 
-    const order = await step("place an order", () => placeOrder(ports.order));
+    const brokers = [`127.0.0.1:${ports.kafka}`];
+    await step("broker refuses unauthenticated and unauthorized clients", () => checkBrokerAccess(brokers));
+    const customer = await customerToken();
+    const order = await step("place an order with a customer's token", () =>
+      placeOrder(ports.order, customer),
+    );
     const saga = present.includes("inventory") && present.includes("payment");
     if (saga) {
-      await step("order CONFIRMED", () => waitForStatus(ports.order, order.orderId, "CONFIRMED"));
+      await step("order CONFIRMED", () =>
+        waitForStatus(ports.order, order.orderId, "CONFIRMED", customer.token),
+      );
     } else {
       await step("order accepted and published", async () => {
-        await waitForStatus(ports.order, order.orderId, "PLACED");
-        await waitForTopicMessages(ports.kafka, "orders");
+        await waitForStatus(ports.order, order.orderId, "PLACED", customer.token);
       });
       note("CONFIRMED not checked: it needs the inventory and payment services, not written yet");
+    }
+    await step("its events on the topics (read as the admin)", () => waitForTopicMessages(brokers, "orders"));
+    await step("the order refused without a token", () => checkUnauthenticated(ports.order, order.orderId));
+    if (present.includes("inventory")) {
+      await step("a staff-only route: operator yes, customer no", () =>
+        checkStaffRoute(ports.inventory, order.orderId, customer.token),
+      );
     }
     if (present.includes("email") && saga) {
       await step("its mail in MailDev", () => waitForMail(ports.maildev, order.customerEmail));
@@ -244,10 +281,6 @@ async function lintFacts(): Promise<LintFacts> {
       ...(configSpec ? { configSpec } : {}),
     });
   }
-  const { TOPICS } = (await import("@herald/events")) as { TOPICS: Record<string, { name: string }> };
-  const { relayConfigFromEnvironment } = (await import("@herald/outbox")) as {
-    relayConfigFromEnvironment: (env: NodeJS.ProcessEnv) => unknown;
-  };
   const devStack = JSON.parse(
     readFileSync(join(repoRoot, "packages", "dev-stack", "package.json"), "utf8"),
   ) as {
@@ -260,7 +293,8 @@ async function lintFacts(): Promise<LintFacts> {
       "apicurio/apicurio-registry": VERSIONS.apicurio,
       "maildev/maildev": devStack.dependencies.maildev ?? "",
     },
-    topics: Object.values(TOPICS).map((topic) => topic.name),
+    kafkaAccessFile: KAFKA_ACCESS_FILE,
+    kafkaPrincipalOf: (service) => kafkaPrincipalOf(service as ContractService),
     relayVariables: RELAY_VARIABLES,
     checkRelayEnvironment: (env) => void relayConfigFromEnvironment(env),
     exists: existsSync,
@@ -294,19 +328,34 @@ function freePort(): Promise<number> {
   });
 }
 
+interface Customer {
+  readonly id: string;
+  readonly email: string;
+  readonly token: string;
+}
+
+/** A customer of this run, with a token signed by the development key the services trust by default. */
+async function customerToken(): Promise<Customer> {
+  const id = `compose-check-${Date.now()}`;
+  const email = `${id}@example.com`;
+  return { id, email, token: await issueDevelopmentToken({ subject: id, email, expiresIn: "30m" }) };
+}
+
 interface PlacedOrder {
   readonly orderId: string;
   readonly customerEmail: string;
 }
 
-async function placeOrder(port: number): Promise<PlacedOrder> {
-  const customerEmail = `compose-check-${Date.now()}@example.com`;
+/** POST /orders as the customer; their id and email come from the token, not the body. */
+async function placeOrder(port: number, customer: Customer): Promise<PlacedOrder> {
   const response = await fetch(`http://127.0.0.1:${port}/orders`, {
     method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": `compose-check-${Date.now()}` },
+    headers: {
+      authorization: `Bearer ${customer.token}`,
+      "content-type": "application/json",
+      "idempotency-key": `compose-check-${Date.now()}`,
+    },
     body: JSON.stringify({
-      customerId: "compose-check",
-      customerEmail,
       items: [{ sku: "HRL-MUG-BLUE", quantity: 1 }],
       paymentMethodToken: "tok_visa",
       shippingAddress: {
@@ -326,17 +375,18 @@ async function placeOrder(port: number): Promise<PlacedOrder> {
       "see the order container's log (docker compose logs order)",
     );
   }
-  note(`order ${body.orderId} accepted (202)`);
-  return { orderId: body.orderId, customerEmail };
+  note(`order ${body.orderId} accepted (202) for ${customer.id}`);
+  return { orderId: body.orderId, customerEmail: customer.email };
 }
 
-async function waitForStatus(port: number, orderId: string, status: string): Promise<void> {
+async function waitForStatus(port: number, orderId: string, status: string, token: string): Promise<void> {
   let last = "";
   await poll(
     `order ${orderId} to be ${status}`,
     120_000,
     async () => {
       const response = await fetch(`http://127.0.0.1:${port}/orders/${orderId}`, {
+        headers: { authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(5_000),
       });
       const body = (await response.json()) as { status?: string };
@@ -347,9 +397,98 @@ async function waitForStatus(port: number, orderId: string, status: string): Pro
   );
 }
 
-/** The relay container published: the topic holds at least one message. */
-async function waitForTopicMessages(port: number, topic: string): Promise<void> {
-  const admin = new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING }).admin();
+/** The same order without a token: 401. */
+async function checkUnauthenticated(port: number, orderId: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${port}/orders/${orderId}`, {
+    signal: AbortSignal.timeout(5_000),
+  });
+  await response.arrayBuffer();
+  if (response.status !== 401)
+    throw new StackError(
+      `GET /orders/:id without a token answered ${response.status}, not 401`,
+      "see auth.ts",
+    );
+}
+
+/** GET /reservations (support and operators only): an operator reads the order's; its customer gets 403. */
+async function checkStaffRoute(port: number, orderId: string, customerToken: string): Promise<void> {
+  const operator = await issueDevelopmentToken({ subject: "compose-check-operator", roles: ["operator"] });
+  const read = (token: string) =>
+    fetch(`http://127.0.0.1:${port}/reservations?orderId=${encodeURIComponent(orderId)}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+  const staff = await read(operator);
+  const body = (await staff.json()) as { items?: unknown[]; message?: string };
+  if (staff.status !== 200 || !Array.isArray(body.items))
+    throw new StackError(
+      `GET /reservations as an operator answered ${staff.status}: ${body.message ?? JSON.stringify(body)}`,
+      "see the inventory container's log (docker compose logs inventory)",
+    );
+  const customer = await read(customerToken);
+  await customer.arrayBuffer();
+  if (customer.status !== 403)
+    throw new StackError(
+      `GET /reservations as a customer answered ${customer.status}, not 403`,
+      "see auth.ts",
+    );
+  note(`operator read ${body.items.length} reservation(s) of the order; the customer got 403`);
+}
+
+function kafkaClient(brokers: readonly string[], login: KafkaLogin | undefined): Kafka {
+  const config: KafkaConfig = {
+    clientId: "compose-check",
+    brokers: [...brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 5_000,
+    requestTimeout: 10_000,
+    retry: { retries: 0 },
+    ...(login
+      ? { sasl: { mechanism: "scram-sha-512", username: login.username, password: login.password } }
+      : {}),
+  };
+  return new Kafka(config);
+}
+
+/**
+ * The compose broker's access control, from the host: a client without a login is refused, and a
+ * service principal reads what its ACLs allow (its own topic) and nothing else (another service's).
+ * The passwords are compose's development defaults.
+ */
+async function checkBrokerAccess(brokers: readonly string[]): Promise<void> {
+  const anonymous = kafkaClient(brokers, undefined).admin();
+  const refused = await anonymous
+    .connect()
+    .then(() => anonymous.listTopics())
+    .then(
+      (topics) => `listed ${topics.length} topics`,
+      () => undefined,
+    )
+    .finally(() => anonymous.disconnect());
+  if (refused !== undefined)
+    throw new StackError(`a client without a login ${refused}`, "the broker must offer SASL listeners only");
+  const order = kafkaClient(brokers, kafkaLogin("order")).admin();
+  await order.connect();
+  try {
+    await order.fetchTopicOffsets("orders");
+    const denied = await order.fetchTopicOffsets("notifications").then(
+      () => false,
+      (error: Error) => /authoriz/i.test(`${error.name} ${error.message}`),
+    );
+    if (!denied)
+      throw new StackError(
+        "herald-order could describe notifications, a topic no ACL gives it",
+        "kafka-init must apply kafka-access.txt and the broker allow nothing else",
+      );
+  } finally {
+    await order.disconnect();
+  }
+  note("no login: refused; herald-order: its topic yes, another service's no");
+}
+
+/** The relay container published: the topic holds at least one message (read as the admin). */
+async function waitForTopicMessages(brokers: readonly string[], topic: string): Promise<void> {
+  const admin = kafkaClient(brokers, KAFKA_ADMIN_LOGIN).admin();
   await admin.connect();
   try {
     let count = 0;
