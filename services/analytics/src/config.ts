@@ -23,13 +23,6 @@ export const configSpec = {
     default: 500,
     min: 50,
   }),
-  ANALYTICS_ADMIN_TOKEN: env.string({
-    description:
-      "bearer token for POST /analytics/rebuild, at least 16 characters; empty disables rebuilds over HTTP",
-    default: "",
-    pattern: /^(?:|\S{16,})$/,
-    secret: true,
-  }),
 };
 
 export type AnalyticsConfig = ConfigOf<typeof configSpec>;

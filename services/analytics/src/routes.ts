@@ -37,7 +37,6 @@ export async function registerAnalyticsRoutes(
   registerReadModelRoutes(app, { pool, stream, latencyWindowMs });
   registerRebuildRoutes(app, {
     pool,
-    adminToken: config.ANALYTICS_ADMIN_TOKEN,
     start: () => startRebuild({ pool, kafka, serde, topics: ANALYTICS_TOPICS.map(topicName) }),
     onFinished: ({ generation, error, replayed }) => {
       if (error) logger.error({ err: error, generation }, "rebuild failed; the previous figures stay live");

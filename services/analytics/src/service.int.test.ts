@@ -10,6 +10,7 @@ import {
   uniqueName,
 } from "@herald/dev-stack/testing";
 import { type RunningService, startService } from "@herald/service-kit";
+import { testTokens } from "@herald/service-kit/testing";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AnalyticsConfig } from "./config.js";
@@ -83,14 +84,19 @@ describe("the declared service and its rebuild command", () => {
   });
 
   it("rebuilds from the command line into a new live generation while the service runs", async () => {
-    const before = (await (await fetch(`${service.url}/analytics/summary`)).json()) as { generation: number };
+    const operator = { headers: { authorization: `Bearer ${await testTokens.staff("operator")}` } };
+    const before = (await (await fetch(`${service.url}/analytics/summary`, operator)).json()) as {
+      generation: number;
+    };
     const { stdout } = await run(
       process.execPath,
       ["--import", "tsx", "--conditions=herald-source", "src/rebuild.ts"],
       { cwd: serviceDir, env: { ...process.env, ...env, LOG_LEVEL: "info" }, timeout: 60_000 },
     );
     expect(stdout).toContain("rebuild finished");
-    const after = (await (await fetch(`${service.url}/analytics/summary`)).json()) as { generation: number };
+    const after = (await (await fetch(`${service.url}/analytics/summary`, operator)).json()) as {
+      generation: number;
+    };
     expect(after.generation).toBe(before.generation + 1);
   });
 });

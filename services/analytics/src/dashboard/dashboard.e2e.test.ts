@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { testTokens } from "@herald/service-kit/testing";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnalyticsHarness, createAnalyticsHarness } from "../testing/harness.js";
@@ -11,6 +12,9 @@ const INSTALL_HINT =
   "install one with `sh services/analytics/scripts/install-browser.sh` (Debian's chromium)";
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
 const haveBrowser = existsSync(CHROMIUM);
+
+/** What the tests read of the page's window (this project compiles without the DOM's types). */
+type BrowserWindow = { sessionStorage: Record<string, string> };
 
 if (!haveBrowser && process.env.CI === "true")
   throw new Error(`the dashboard's browser test needs Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
@@ -62,6 +66,8 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
   let profile: string;
   let url: string;
   const pageErrors: string[] = [];
+  /** Requests to the data routes: whether each carried a bearer token, and its URL. */
+  const dataRequests: { url: string; bearer: boolean }[] = [];
 
   beforeAll(async () => {
     h = await createAnalyticsHarness();
@@ -94,6 +100,13 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
     page.on("response", (response) => {
       if (response.status() >= 400) pageErrors.push(`${response.status()} ${response.url()}`);
     });
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.startsWith("/analytics/"))
+        dataRequests.push({
+          url: request.url(),
+          bearer: /^Bearer \S+$/.test(request.headers().authorization ?? ""),
+        });
+    });
   });
 
   afterAll(async () => {
@@ -102,9 +115,33 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
     await h?.close();
   });
 
-  it("loads empty, fills in live as events arrive, without a reload, and draws one order's saga", async () => {
+  it("asks for an operator's token, and asks again with the reason when the token is refused", async () => {
     await page.goto(url);
+    await page.getByTestId("operator-token").waitFor();
+    expect(dataRequests).toEqual([]);
+
+    await page.getByTestId("operator-token").fill(await testTokens.customer("cust-42"));
+    await page.getByTestId("sign-in").click();
+    await expect
+      .poll(() => page.getByTestId("login-reason").textContent())
+      .toBe("Not allowed: this route needs the operator role.");
+    expect(await page.getByTestId("operator-token").isVisible()).toBe(true);
+    expect(
+      await page.evaluate(() => Object.keys((globalThis as unknown as BrowserWindow).sessionStorage).length),
+    ).toBe(0);
+    // The refusals this test caused, and nothing else.
+    expect(pageErrors.length).toBeGreaterThan(0);
+    expect(pageErrors.every((error) => /^(403 |Failed to load resource.*403)/.test(error))).toBe(true);
+    pageErrors.length = 0;
+  });
+
+  it("loads empty, fills in live as events arrive, without a reload, and draws one order's saga", async () => {
+    const operator = h.operatorToken;
+    await page.goto(url);
+    await page.getByTestId("operator-token").fill(operator);
+    await page.getByTestId("sign-in").click();
     await page.locator("#live-dot.live").waitFor();
+    expect(await page.getByTestId("operator-token").isVisible()).toBe(false);
     await expect.poll(() => page.getByTestId("kpi-placed").textContent()).toBe("0");
     expect(await page.getByTestId("kpi-revenue").textContent()).toBe("–");
     await page.evaluate(() => {
@@ -137,6 +174,15 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
     expect(await nodes.evaluateAll((all) => all.map((node) => node.getAttribute("data-type")))).toEqual(
       order.events.map((event) => event.type),
     );
+
+    // The token went only into Authorization headers: every data request carried it, no URL did.
+    expect(dataRequests.length).toBeGreaterThan(0);
+    expect(dataRequests.filter((request) => !request.bearer)).toEqual([]);
+    expect(dataRequests.filter((request) => request.url.includes(operator))).toEqual([]);
+    expect(page.url()).toBe(url);
+    expect(
+      await page.evaluate(() => Object.keys((globalThis as unknown as BrowserWindow).sessionStorage)),
+    ).toEqual(["herald.analytics.operatorToken"]);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true, animations: "disabled" });

@@ -46,7 +46,8 @@ const STATIC_FILE = { hide: true, response: { 200: { type: "string" } } } as con
 export async function registerDashboardRoutes(app: FastifyInstance): Promise<void> {
   for (const asset of ASSETS) {
     const body = await readFile(asset.file);
-    app.get(asset.route, { schema: STATIC_FILE }, async (_request, reply) =>
+    // Public: the files hold no data; the page asks for an operator's token and sends it itself.
+    app.get(asset.route, { config: { access: "public" }, schema: STATIC_FILE }, async (_request, reply) =>
       reply
         .header("content-type", asset.type)
         .header("cache-control", "no-cache")

@@ -306,10 +306,64 @@ function revenueChart(series) {
   );
 }
 
+// The operator's token: kept in this tab's sessionStorage (gone when the tab closes), sent only as
+// an Authorization header, never put in a URL or logged.
+const TOKEN_KEY = "herald.analytics.operatorToken";
+const auth = { token: sessionStorage.getItem(TOKEN_KEY), stream: undefined };
+
+/** A refusal of the token (401, 403): the dashboard stops and asks for another one. */
+class Refused extends Error {}
+
+async function reasonOf(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.message === "string") return body.message;
+  } catch {}
+  return `the server answered ${response.status}`;
+}
+
+async function authorizedFetch(url, init = {}) {
+  if (!auth.token) throw new Refused("no token yet");
+  const response = await fetch(url, {
+    ...init,
+    headers: { ...init.headers, authorization: `Bearer ${auth.token}` },
+  });
+  if (response.status === 401 || response.status === 403) {
+    const reason = await reasonOf(response);
+    askForToken(response.status === 403 ? `Not allowed: ${reason}.` : `Not signed in: ${reason}.`);
+    throw new Refused(reason);
+  }
+  return response;
+}
+
 async function getJson(url) {
-  const response = await fetch(url, { headers: { accept: "application/json" } });
+  const response = await authorizedFetch(url, { headers: { accept: "application/json" } });
   if (!response.ok) throw Object.assign(new Error(`${response.status} ${url}`), { status: response.status });
   return response.json();
+}
+
+function askForToken(reason) {
+  auth.token = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  auth.stream?.abort();
+  auth.stream = undefined;
+  $("live-dot").className = "dot down";
+  $("live-text").textContent = "signed out";
+  $("sign-out").hidden = true;
+  $("login-reason").textContent = reason ?? "";
+  $("login-reason").hidden = !reason;
+  $("operator-token").value = "";
+  const dialog = $("login");
+  if (!dialog.open) dialog.showModal();
+  $("operator-token").focus();
+}
+
+function signIn(token) {
+  auth.token = token;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  $("login").close();
+  $("sign-out").hidden = false;
+  start();
 }
 
 async function refreshSeries() {
@@ -379,22 +433,92 @@ function refreshDetails() {
   }, 500);
 }
 
-function connect() {
-  const source = new EventSource("/analytics/stream");
-  source.addEventListener("open", () => {
-    $("live-dot").className = "dot live";
-    $("live-text").textContent = "live";
-  });
-  source.addEventListener("summary", (message) => {
-    state.summary = JSON.parse(message.data);
-    renderSummary(state.summary);
-    refreshDetails();
-  });
-  source.addEventListener("error", () => {
+/**
+ * Reads the summary stream with fetch (EventSource cannot send an Authorization header) and
+ * reconnects after the server's retry delay; a refused token stops it and asks for another.
+ */
+async function connect(controller) {
+  let retryMs = 2000;
+  while (!controller.signal.aborted) {
+    try {
+      const response = await authorizedFetch("/analytics/stream", {
+        headers: { accept: "text/event-stream" },
+        signal: controller.signal,
+      });
+      if (!response.ok) {
+        const after = Number(response.headers.get("retry-after"));
+        if (after > 0) retryMs = after * 1000;
+        throw new Error(`${response.status}: ${await reasonOf(response)}`);
+      }
+      $("live-dot").className = "dot live";
+      $("live-text").textContent = "live";
+      await readEvents(response.body, controller.signal, {
+        summary(data) {
+          state.summary = JSON.parse(data);
+          renderSummary(state.summary);
+          refreshDetails();
+        },
+        retry(ms) {
+          retryMs = ms;
+        },
+      });
+    } catch (error) {
+      if (error instanceof Refused || controller.signal.aborted) return;
+    }
     $("live-dot").className = "dot down";
     $("live-text").textContent = "reconnecting…";
-  });
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
+  }
 }
+
+/** Parses server-sent events from `body`: calls `on[event](data)` per event and `on.retry(ms)`. */
+async function readEvents(body, signal, on) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value.replaceAll("\r\n", "\n");
+    let end = buffer.indexOf("\n\n");
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf("\n\n");
+      let event = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "event") event = value;
+        else if (field === "data") data.push(value);
+        else if (field === "retry" && /^\d+$/.test(value)) on.retry?.(Number(value));
+      }
+      if (data.length > 0) on[event]?.(data.join("\n"));
+    }
+  }
+}
+
+function start() {
+  auth.stream?.abort();
+  auth.stream = new AbortController();
+  void connect(auth.stream);
+  refreshDetails();
+}
+
+$("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const token = $("operator-token").value.trim();
+  if (token) signIn(token);
+});
+
+$("sign-out").addEventListener("click", () => askForToken());
+// Escape would close the dialog onto an empty dashboard: without a token there is nothing to show.
+$("login").addEventListener("cancel", (event) => {
+  if (!auth.token) event.preventDefault();
+});
 
 $("lookup").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -414,10 +538,12 @@ window.addEventListener("resize", () => {
 });
 
 // The minute buckets slide even when nothing happens.
-setInterval(() => refreshSeries().catch(() => {}), 30_000);
+setInterval(() => auth.token && refreshSeries().catch(() => {}), 30_000);
 window.addEventListener("load", () => {
-  connect();
-  refreshDetails();
+  if (auth.token) {
+    $("sign-out").hidden = false;
+    start();
+  } else askForToken();
 });
 
 export { formatOffset };

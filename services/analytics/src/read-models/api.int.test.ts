@@ -4,20 +4,24 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerAnalyticsRoutes } from "../routes.js";
 import { analyticsService } from "../service.js";
-import { type AnalyticsHarness, createAnalyticsHarness, logger } from "../testing/harness.js";
+import { type AnalyticsHarness, createAnalyticsHarness, logger, urlOf } from "../testing/harness.js";
 import { eur, line, sagaOf } from "../testing/scenario.js";
 import type { Summary } from "./queries.js";
 
-/** Reads server-sent `summary` events from `url` until `until` holds for one; returns that one. */
+/** Reads server-sent `summary` events from `url` as `token` until `until` holds for one; returns that one. */
 async function awaitSummary(
   url: string,
+  token: string,
   until: (summary: Summary) => boolean,
   onOpen: () => Promise<void> = async () => {},
 ): Promise<Summary> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 20_000);
   try {
-    const response = await fetch(url, { signal: controller.signal });
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -76,11 +80,6 @@ describe("the read API", () => {
     await h?.close();
   });
 
-  const urlOf = (app: FastifyInstance) => {
-    const address = app.server.address();
-    return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-  };
-
   it("streams the summary at once and after every change, from every instance", async () => {
     const order = sagaOf({
       outcome: "confirmed",
@@ -91,26 +90,27 @@ describe("the read API", () => {
     const [mine, theirs] = await Promise.all([
       awaitSummary(
         `${urlOf(h.app)}/analytics/stream`,
+        h.operatorToken,
         (s) => s.facts === facts,
         () => h.produce(order.events),
       ),
-      awaitSummary(`${urlOf(other)}/analytics/stream`, (s) => s.facts === facts),
+      awaitSummary(`${urlOf(other)}/analytics/stream`, h.operatorToken, (s) => s.facts === facts),
     ]);
     expect(mine).toMatchObject({ facts, orders: { placed: 1, confirmed: 1 } });
     expect(theirs).toEqual({ ...mine, asOf: theirs.asOf });
   });
 
   it("answers 404 for an order it has no fact about, 400 for a malformed id", async () => {
-    const unknown = await h.app.inject("/analytics/orders/ord-never-seen/timeline");
+    const unknown = await h.operator("/analytics/orders/ord-never-seen/timeline");
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: "ANALYTICS_ORDER_NOT_FOUND" });
-    const bad = await h.app.inject("/analytics/orders/%3Cscript%3E/timeline");
+    const bad = await h.operator("/analytics/orders/%3Cscript%3E/timeline");
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: "VALIDATION_FAILED" });
   });
 
   it("refuses a bad time range field by field and answers a good one with every bucket", async () => {
-    const bad = await h.app.inject("/analytics/timeseries?from=yesterday&step=61");
+    const bad = await h.operator("/analytics/timeseries?from=yesterday&step=61");
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({
       code: "ANALYTICS_INVALID",
@@ -119,18 +119,18 @@ describe("the read API", () => {
         { path: "querystring/step", message: expect.any(String) },
       ],
     });
-    const extra = await h.app.inject("/analytics/timeseries?window=5");
+    const extra = await h.operator("/analytics/timeseries?window=5");
     expect(extra.statusCode).toBe(400);
     expect(extra.json()).toMatchObject({
       details: [{ path: "querystring/window", message: "is not allowed" }],
     });
-    const good = await h.app.inject(
+    const good = await h.operator(
       "/analytics/timeseries?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z&step=600",
     );
     expect(good.statusCode).toBe(200);
     expect(good.json()).toMatchObject({ stepSeconds: 600, placed: [0, 0, 0, 0, 0, 0] });
-    expect((await h.app.inject("/analytics/skus?limit=500")).statusCode).toBe(400);
-    expect((await h.app.inject("/analytics/orders?limit=0")).statusCode).toBe(400);
+    expect((await h.operator("/analytics/skus?limit=500")).statusCode).toBe(400);
+    expect((await h.operator("/analytics/orders?limit=0")).statusCode).toBe(400);
   });
 
   it("serves the dashboard and uPlot without a build step", async () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { AnalyticsError } from "../errors.js";
-import { bearerMatches } from "../rebuild/routes.js";
 import { parseRange } from "./routes.js";
 
 const now = new Date("2026-12-01T13:47:12Z");
@@ -54,21 +53,5 @@ describe("parseRange", () => {
     expect(parseRange({ from: "2026-11-29T00:00Z", to: "2026-12-01T00:00Z", step: "120" }, now).stepMs).toBe(
       120_000,
     );
-  });
-});
-
-describe("bearerMatches", () => {
-  const token = "s3cret-admin-token-123";
-  it("accepts exactly the configured bearer token", () => {
-    expect(bearerMatches(`Bearer ${token}`, token)).toBe(true);
-    expect(bearerMatches(`bearer ${token}`, token)).toBe(true);
-    expect(bearerMatches(`Bearer ${token}x`, token)).toBe(false);
-    expect(bearerMatches(token, token)).toBe(false);
-    expect(bearerMatches(undefined, token)).toBe(false);
-  });
-
-  it("accepts nothing when no token is configured", () => {
-    expect(bearerMatches("Bearer ", "")).toBe(false);
-    expect(bearerMatches("Bearer anything", "")).toBe(false);
   });
 });

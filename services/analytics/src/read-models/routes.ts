@@ -26,25 +26,27 @@ export interface ReadModelRouteOptions {
   readonly latencyWindowMs: number;
 }
 
+/** Everything analytics knows is the shop's business: operators only. */
+const OPERATOR = { access: "operator" } as const;
 const HEARTBEAT_MS = 15_000;
 const DEFAULT_RANGE_MS = 60 * 60 * 1000;
 
 export function registerReadModelRoutes(app: FastifyInstance, options: ReadModelRouteOptions): void {
   const { pool, stream } = options;
 
-  app.get("/analytics/summary", { schema: summarySchema }, async () =>
+  app.get("/analytics/summary", { config: OPERATOR, schema: summarySchema }, async () =>
     readSummary(pool, { latencyWindowMs: options.latencyWindowMs }),
   );
 
   app.get<{ Querystring: { from?: string; to?: string; step?: string } }>(
     "/analytics/timeseries",
-    { schema: timeSeriesSchema },
+    { config: OPERATOR, schema: timeSeriesSchema },
     async (request) => readTimeSeries(pool, parseRange(request.query, new Date())),
   );
 
   app.get<{ Querystring: { limit?: string } }>(
     "/analytics/skus",
-    { schema: skusSchema },
+    { config: OPERATOR, schema: skusSchema },
     async (request) => ({
       skus: await readSkus(pool, parseLimit(request.query.limit, 20)),
     }),
@@ -52,13 +54,13 @@ export function registerReadModelRoutes(app: FastifyInstance, options: ReadModel
 
   app.get<{ Querystring: { limit?: string } }>(
     "/analytics/orders",
-    { schema: recentOrdersSchema },
+    { config: OPERATOR, schema: recentOrdersSchema },
     async (request) => ({ orders: await readRecentOrders(pool, parseLimit(request.query.limit, 10)) }),
   );
 
   app.get<{ Params: { id: string } }>(
     "/analytics/orders/:id/timeline",
-    { schema: timelineSchema },
+    { config: OPERATOR, schema: timelineSchema },
     async (request) => {
       const facts = await readTimeline(pool, request.params.id);
       if (facts.length === 0)
@@ -73,7 +75,7 @@ export function registerReadModelRoutes(app: FastifyInstance, options: ReadModel
     open.clear();
   });
 
-  app.get("/analytics/stream", { schema: streamSchema }, async (request, reply) => {
+  app.get("/analytics/stream", { config: OPERATOR, schema: streamSchema }, async (request, reply) => {
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, {

@@ -22,7 +22,7 @@ describe("a rebuild that fails", () => {
   afterAll(() => h?.close());
 
   it("leaves the live figures as they were, records why, and lets the next rebuild run", async () => {
-    const before = (await h.app.inject("/analytics/summary")).json() as Summary;
+    const before = (await h.operator("/analytics/summary")).json() as Summary;
     expect(before.facts).toBeGreaterThan(0);
     const unreachable = new Kafka({
       brokers: ["127.0.0.1:1"],
@@ -38,9 +38,9 @@ describe("a rebuild that fails", () => {
     });
     await expect(rebuild.done).rejects.toMatchObject({ code: "ANALYTICS_REBUILD_FAILED" });
 
-    const after = (await h.app.inject("/analytics/summary")).json() as Summary;
+    const after = (await h.operator("/analytics/summary")).json() as Summary;
     expect(after).toEqual({ ...before, asOf: after.asOf });
-    const { generations } = (await h.app.inject("/analytics/rebuild")).json();
+    const { generations } = (await h.operator("/analytics/rebuild")).json();
     expect(generations[0]).toMatchObject({
       generation: rebuild.generation,
       state: "failed",
@@ -61,6 +61,6 @@ describe("a rebuild that fails", () => {
       topics: ["orders", "payments"].map((t) => h.topicName(t as "orders")),
     });
     await next.done;
-    expect(((await h.app.inject("/analytics/summary")).json() as Summary).generation).toBe(next.generation);
+    expect(((await h.operator("/analytics/summary")).json() as Summary).generation).toBe(next.generation);
   });
 });

@@ -1,20 +1,17 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { errorResponseRef } from "@herald/service-kit";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
-import { AnalyticsError } from "../errors.js";
 import type { Rebuild } from "./rebuild.js";
 
 export interface RebuildRouteOptions {
   readonly pool: pg.Pool;
-  /** Empty: rebuilds over HTTP are off (the CLI still works). */
-  readonly adminToken: string;
   readonly start: () => Promise<Rebuild>;
   /** Told how each rebuild ended, for the service's log. */
   readonly onFinished?: (outcome: { generation: number; error?: unknown; replayed?: number }) => void;
 }
 
 const tags = ["rebuild"];
+const OPERATOR = { access: "operator" } as const;
 const generation = {
   type: "object",
   properties: {
@@ -27,28 +24,14 @@ const generation = {
   },
 } as const;
 
-const authorization = {
-  type: "object",
-  properties: { authorization: { type: "string", description: "Bearer <ANALYTICS_ADMIN_TOKEN>" } },
-} as const;
-
-/** Whether `header` carries `token` as a bearer token; compares digests, so in constant time. */
-export function bearerMatches(header: string | undefined, token: string): boolean {
-  if (token === "" || header === undefined) return false;
-  const match = /^Bearer ([^\s]+)$/i.exec(header.trim());
-  if (!match) return false;
-  const digest = (value: string) => createHash("sha256").update(value).digest();
-  return timingSafeEqual(digest(match[1]!), digest(token));
-}
-
 export function registerRebuildRoutes(app: FastifyInstance, options: RebuildRouteOptions): void {
   app.post(
     "/analytics/rebuild",
     {
+      config: OPERATOR,
       schema: {
         tags,
         summary: "Replays every topic into fresh read models and swaps them in (202; progress at GET)",
-        headers: authorization,
         response: {
           202: generation,
           401: errorResponseRef,
@@ -58,17 +41,8 @@ export function registerRebuildRoutes(app: FastifyInstance, options: RebuildRout
       },
     },
     async (request, reply) => {
-      if (options.adminToken === "")
-        throw new AnalyticsError(
-          "ANALYTICS_REBUILD_DISABLED",
-          "rebuilds over HTTP are off: set ANALYTICS_ADMIN_TOKEN, or run the rebuild command",
-        );
-      if (!bearerMatches(request.headers.authorization, options.adminToken)) {
-        reply.header("www-authenticate", 'Bearer realm="analytics"');
-        throw new AnalyticsError("ANALYTICS_UNAUTHORIZED", "a valid bearer token is required");
-      }
       const rebuild = await options.start();
-      request.log.info({ generation: rebuild.generation }, "rebuild started");
+      request.log.info({ generation: rebuild.generation, by: request.principal?.subject }, "rebuild started");
       rebuild.done.then(
         (result) => options.onFinished?.({ generation: result.generation, replayed: result.replayed }),
         (error: unknown) => options.onFinished?.({ generation: rebuild.generation, error }),
@@ -81,6 +55,7 @@ export function registerRebuildRoutes(app: FastifyInstance, options: RebuildRout
   app.get(
     "/analytics/rebuild",
     {
+      config: OPERATOR,
       schema: {
         tags,
         summary: "The read-model generations, newest first: which is live, which is building",

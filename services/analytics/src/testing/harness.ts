@@ -13,6 +13,7 @@ import {
   runMigrations,
   type ServiceContext,
 } from "@herald/service-kit";
+import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { Partitioners, type Producer } from "kafkajs";
 import { pino } from "pino";
@@ -23,7 +24,6 @@ import { ANALYTICS_TOPICS, registerAnalyticsRoutes } from "../routes.js";
 import { analyticsService } from "../service.js";
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-export const ADMIN_TOKEN = "test-admin-token-0123456789";
 
 /**
  * The Analytics service on a scratch schema, consuming its own prefixed copies of every topic
@@ -34,6 +34,9 @@ export interface AnalyticsHarness {
   readonly app: FastifyInstance;
   readonly scratch: ScratchSchema;
   readonly topicName: (topic: TopicName) => string;
+  /** A development-signed token with the operator role, and `app.inject` sending it. */
+  readonly operatorToken: string;
+  readonly operator: Inject;
   /** What the consumer did with each message, in order. */
   readonly reports: ConsumeReport[];
   /** Encodes each event with the registry serde and sends it to its (prefixed) topic, keyed as the relay keys it. */
@@ -60,7 +63,6 @@ export async function createAnalyticsHarness(
     context = createServiceContext(analyticsService, {
       env: serviceEnvironment(scratch.url, {
         DATABASE_POOL_SIZE: "6",
-        ANALYTICS_ADMIN_TOKEN: ADMIN_TOKEN,
         ANALYTICS_STREAM_POLL_MS: "100",
         ...options.env,
       }),
@@ -125,13 +127,17 @@ export async function createAnalyticsHarness(
     throw error;
   }
   const ready = app;
+  const operatorToken = await testTokens.staff("operator");
+  const operator = injectAs(ready, operatorToken);
 
-  const summary = async () => (await ready.inject({ url: "/analytics/summary" })).json() as Summary;
+  const summary = async () => (await operator("/analytics/summary")).json() as Summary;
   return {
     context,
     app: ready,
     scratch,
     topicName,
+    operatorToken,
+    operator,
     reports,
     startConsumer,
     async produce(events) {
@@ -161,6 +167,12 @@ export async function createAnalyticsHarness(
     },
     close,
   };
+}
+
+/** The base URL of an app listening on loopback. */
+export function urlOf(app: FastifyInstance): string {
+  const address = app.server.address();
+  return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
 }
 
 export async function waitUntil(
