@@ -23,6 +23,21 @@ export const configSpec = {
     default: 500,
     min: 50,
   }),
+  ANALYTICS_STREAM_MAX_CONNECTIONS: env.integer({
+    description: "summary streams one instance serves at once; more get 503 with Retry-After",
+    default: 100,
+    min: 1,
+  }),
+  ANALYTICS_STREAM_MAX_PER_CLIENT: env.integer({
+    description: "summary streams one token subject, and one client address, may hold at once; more get 429",
+    default: 5,
+    min: 1,
+  }),
+  ANALYTICS_STREAM_STALL_MS: env.integer({
+    description: "a stream client that reads nothing for this long while its buffer is full is disconnected",
+    default: 30_000,
+    min: 100,
+  }),
 };
 
 export type AnalyticsConfig = ConfigOf<typeof configSpec>;

@@ -34,7 +34,16 @@ export async function registerAnalyticsRoutes(
   });
   app.addHook("onClose", async () => stream.close());
 
-  registerReadModelRoutes(app, { pool, stream, latencyWindowMs });
+  registerReadModelRoutes(app, {
+    pool,
+    stream,
+    latencyWindowMs,
+    streamLimits: {
+      maxConnections: config.ANALYTICS_STREAM_MAX_CONNECTIONS,
+      maxPerClient: config.ANALYTICS_STREAM_MAX_PER_CLIENT,
+      stallMs: config.ANALYTICS_STREAM_STALL_MS,
+    },
+  });
   registerRebuildRoutes(app, {
     pool,
     start: () => startRebuild({ pool, kafka, serde, topics: ANALYTICS_TOPICS.map(topicName) }),

@@ -1,7 +1,8 @@
 import type { ServerResponse } from "node:http";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type pg from "pg";
 import { AnalyticsError } from "../errors.js";
+import { createEventWriter } from "./event-writer.js";
 import {
   MAX_BUCKETS,
   readRecentOrders,
@@ -24,11 +25,14 @@ export interface ReadModelRouteOptions {
   readonly pool: pg.Pool;
   readonly stream: SummaryStream;
   readonly latencyWindowMs: number;
+  readonly streamLimits: StreamLimits;
 }
 
 /** Everything analytics knows is the shop's business: operators only. */
 const OPERATOR = { access: "operator" } as const;
 const HEARTBEAT_MS = 15_000;
+/** A client at its share of streams waits this long before trying again. */
+const CLIENT_RETRY_AFTER_S = 10;
 const DEFAULT_RANGE_MS = 60 * 60 * 1000;
 
 export function registerReadModelRoutes(app: FastifyInstance, options: ReadModelRouteOptions): void {
@@ -74,8 +78,10 @@ export function registerReadModelRoutes(app: FastifyInstance, options: ReadModel
     for (const response of open) response.end();
     open.clear();
   });
+  const slots = createStreamSlots(options.streamLimits);
 
   app.get("/analytics/stream", { config: OPERATOR, schema: streamSchema }, async (request, reply) => {
+    const release = slots.take(request.principal!.subject, request.ip, reply);
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, {
@@ -85,27 +91,98 @@ export function registerReadModelRoutes(app: FastifyInstance, options: ReadModel
       "x-accel-buffering": "no",
       "x-request-id": String(request.id),
     });
-    response.write("retry: 2000\n\n");
     open.add(response);
+    const writer = createEventWriter(response, {
+      stallMs: options.streamLimits.stallMs,
+      onStall: () => {
+        request.log.info(
+          { stallMs: options.streamLimits.stallMs },
+          "summary stream client stopped reading; disconnected",
+        );
+        response.destroy();
+      },
+    });
+    writer.send("retry: 2000\n\n");
     let unsubscribe: (() => void) | undefined;
-    const heartbeat = setInterval(() => response.write(": keep-alive\n\n"), HEARTBEAT_MS);
+    let closed = false;
+    const heartbeat = setInterval(() => writer.heartbeat(), HEARTBEAT_MS);
     const close = () => {
+      if (closed) return;
+      closed = true;
       clearInterval(heartbeat);
+      writer.close();
       unsubscribe?.();
       open.delete(response);
+      release();
     };
-    request.raw.on("close", close);
+    response.on("close", close);
     try {
-      unsubscribe = await stream.subscribe((summary) => {
-        response.write(`event: summary\nid: ${summary.version}\ndata: ${JSON.stringify(summary)}\n\n`);
-      });
-      if (response.destroyed || response.writableEnded) close();
+      const stop = await stream.subscribe((summary) =>
+        writer.send(`event: summary\nid: ${summary.version}\ndata: ${JSON.stringify(summary)}\n\n`),
+      );
+      if (closed) stop();
+      else unsubscribe = stop;
     } catch (error) {
       request.log.warn({ err: error }, "summary stream could not start");
-      close();
       response.end();
+      close();
     }
   });
+}
+
+/** How many summary streams an instance serves: in all, and per token subject and client address. */
+export interface StreamLimits {
+  readonly maxConnections: number;
+  readonly maxPerClient: number;
+  /** How long a client may leave its full buffer unread before it is disconnected. */
+  readonly stallMs: number;
+}
+
+/**
+ * Counts the open streams. `take` claims a slot or throws (429 when the subject or the address
+ * holds its share, 503 when the instance is full), and returns the release.
+ */
+function createStreamSlots(limits: StreamLimits) {
+  let total = 0;
+  const bySubject = new Map<string, number>();
+  const byAddress = new Map<string, number>();
+  const count = (map: Map<string, number>, key: string, by: 1 | -1) => {
+    const next = (map.get(key) ?? 0) + by;
+    if (next > 0) map.set(key, next);
+    else map.delete(key);
+  };
+  return {
+    take(subject: string, address: string, reply: FastifyReply): () => void {
+      if (
+        (bySubject.get(subject) ?? 0) >= limits.maxPerClient ||
+        (byAddress.get(address) ?? 0) >= limits.maxPerClient
+      ) {
+        reply.header("retry-after", String(CLIENT_RETRY_AFTER_S));
+        throw new AnalyticsError(
+          "ANALYTICS_STREAM_LIMIT",
+          `at most ${limits.maxPerClient} summary streams per client; close one or retry later`,
+          true,
+        );
+      }
+      if (total >= limits.maxConnections)
+        throw new AnalyticsError(
+          "ANALYTICS_STREAM_BUSY",
+          "this instance serves as many summary streams as it can",
+          true,
+        );
+      total++;
+      count(bySubject, subject, 1);
+      count(byAddress, address, 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        total--;
+        count(bySubject, subject, -1);
+        count(byAddress, address, -1);
+      };
+    },
+  };
 }
 
 /** Parses the time-series query; every bad field is named in the 400's details. */

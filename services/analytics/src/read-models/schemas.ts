@@ -205,5 +205,7 @@ export const streamSchema = {
       description:
         "`event: summary` blocks whose `data` is the /analytics/summary body; `: keep-alive` comments",
     },
+    429: errorResponseRef,
+    503: errorResponseRef,
   },
 } as const;
