@@ -42,8 +42,8 @@ import { committedKafkaAccess, KAFKA_ACCESS_FILE, renderKafkaAccess } from "./ka
 // with a customer's token through the published port, a staff-only route, its mail, `down -v`.
 
 const COMPOSE_FILE = join(repoRoot, "docker-compose.yml");
-/** Every service Dockerfile builds on the same Node image (a unit test keeps them in step). */
-const SERVICE_DOCKERFILE = join(repoRoot, "services", "order", "Dockerfile");
+/** The one Dockerfile every service image is built from. */
+const SERVICE_DOCKERFILE = join(repoRoot, "services", "Dockerfile");
 const INFRA = ["postgres", "kafka", "kafka-init", "schema-registry", "maildev"] as const;
 const RELAY_VARIABLES = [
   "DATABASE_URL",
@@ -301,11 +301,11 @@ async function lintFacts(): Promise<LintFacts> {
   };
 }
 
-/** The Node image the service Dockerfiles build on (their NODE_IMAGE default). */
+/** The Node image the service Dockerfile builds on (its NODE_IMAGE default). */
 function nodeBaseImage(): string {
   const match = /^ARG NODE_IMAGE=(\S+)/m.exec(readFileSync(SERVICE_DOCKERFILE, "utf8"));
   if (!match?.[1])
-    throw new StackError("services/order/Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
+    throw new StackError("services/Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
   return match[1];
 }
 
