@@ -4,19 +4,15 @@ import { importJWK, SignJWT } from "jose";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { assertActsFor, authProductionProblems, createAuthenticator } from "./auth.js";
+import { assertActsFor, authConfigSpec, authProductionProblems, createAuthenticator } from "./auth.js";
+import { loadConfig } from "./config.js";
 import { DEVELOPMENT_JWKS, DEVELOPMENT_KEY_ID } from "./development-keys.js";
 import { createHttpServer } from "./http.js";
 import { loadServiceConfig, serviceConfigSpec } from "./service.js";
 import { issueDevelopmentToken } from "./tokens.js";
 
-const settings = {
-  HERALD_ENV: "development",
-  AUTH_JWKS_URL: "",
-  AUTH_JWKS: JSON.stringify(DEVELOPMENT_JWKS),
-  AUTH_ISSUER: "herald-dev",
-  AUTH_AUDIENCE: "herald",
-} as const;
+/** The settings a service has when none are given: the development key, issuer and audience. */
+const settings = loadConfig(authConfigSpec(), {});
 
 let app: FastifyInstance;
 beforeAll(async () => {

@@ -2,17 +2,9 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { createAuthenticator } from "./auth.js";
-import { DEVELOPMENT_JWKS } from "./development-keys.js";
+import { authConfigSpec, createAuthenticator } from "./auth.js";
+import { loadConfig } from "./config.js";
 import { createHttpServer, errorResponseRef } from "./http.js";
-
-const DEVELOPMENT_AUTH = {
-  HERALD_ENV: "development",
-  AUTH_JWKS_URL: "",
-  AUTH_JWKS: JSON.stringify(DEVELOPMENT_JWKS),
-  AUTH_ISSUER: "herald-dev",
-  AUTH_AUDIENCE: "herald",
-} as const;
 
 class ShopError extends Error {
   constructor(
@@ -34,7 +26,7 @@ async function build(readiness: Record<string, () => Promise<void>> = {}): Promi
     logger: pino({ level: "silent" }),
     api: { title: "Shop", version: "1.0.0" },
     metrics: new Registry(),
-    auth: createAuthenticator(DEVELOPMENT_AUTH),
+    auth: createAuthenticator(loadConfig(authConfigSpec(), {})),
     readiness,
     readinessTimeoutMs: 100,
     errorStatus: { SHOP_NOT_FOUND: 404, SHOP_BROKEN: 500, SHOP_CLOSED: 503 },

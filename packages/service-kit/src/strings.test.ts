@@ -2,18 +2,10 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAuthenticator } from "./auth.js";
-import { DEVELOPMENT_JWKS } from "./development-keys.js";
+import { authConfigSpec, createAuthenticator } from "./auth.js";
+import { loadConfig } from "./config.js";
 import { createHttpServer } from "./http.js";
 import { SAFE_STRING_PATTERN, safeString } from "./strings.js";
-
-const DEVELOPMENT_AUTH = {
-  HERALD_ENV: "development",
-  AUTH_JWKS_URL: "",
-  AUTH_JWKS: JSON.stringify(DEVELOPMENT_JWKS),
-  AUTH_ISSUER: "herald-dev",
-  AUTH_AUDIENCE: "herald",
-} as const;
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -21,7 +13,7 @@ beforeAll(async () => {
     logger: pino({ level: "silent" }),
     api: { title: "Strings", version: "1.0.0" },
     metrics: new Registry(),
-    auth: createAuthenticator(DEVELOPMENT_AUTH),
+    auth: createAuthenticator(loadConfig(authConfigSpec(), {})),
   });
   app.post(
     "/names",
