@@ -19,13 +19,17 @@ function envExampleKeys(): string[] {
 }
 
 describe("the Analytics configuration", () => {
-  it("defaults to port 3005, one-minute periods and an hour of latency", () => {
+  it("defaults to port 3005, one-minute periods, an hour of latency, bounded streams and 90 days of facts", () => {
     expect(loadAnalyticsConfig(required)).toMatchObject({
       PORT: 3005,
       ANALYTICS_PERIOD_MS: 60_000,
       ANALYTICS_PERIOD_GRACE_MS: 5_000,
       ANALYTICS_LATENCY_WINDOW_MS: 3_600_000,
       ANALYTICS_STREAM_POLL_MS: 500,
+      ANALYTICS_STREAM_MAX_CONNECTIONS: 100,
+      ANALYTICS_STREAM_MAX_PER_CLIENT: 5,
+      ANALYTICS_STREAM_STALL_MS: 30_000,
+      ANALYTICS_FACT_RETENTION_DAYS: 90,
     });
   });
 

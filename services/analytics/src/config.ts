@@ -33,6 +33,11 @@ export const configSpec = {
     default: 5,
     min: 1,
   }),
+  ANALYTICS_FACT_RETENTION_DAYS: env.integer({
+    description: "facts (the per-order timelines) older than this many days are deleted; the figures stay",
+    default: 90,
+    min: 1,
+  }),
   ANALYTICS_STREAM_STALL_MS: env.integer({
     description: "a stream client that reads nothing for this long while its buffer is full is disconnected",
     default: 30_000,

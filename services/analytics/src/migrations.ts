@@ -136,4 +136,22 @@ export const analyticsMigrations: readonly Migration[] = [
              LATERAL (SELECT f.money->>'currency' AS currency, (f.money->>'amountMinor')::bigint AS amount) m
        GROUP BY generation, order_id, currency;`,
   },
+  {
+    id: "analytics-005-fact-payloads",
+    sql: `
+      -- Facts keep only what the read models and the timeline need: strip the personal fields
+      -- (customer id, email, address, payment method token, mail recipients) and the metadata (it
+      -- has its own columns) from the facts stored whole before, and the recipient an SMTP error
+      -- quoted from a failed mail's detail.
+      UPDATE analytics_facts
+         SET detail = CASE WHEN event_type = 'EmailFailed' AND coalesce(payload->>'recipient', '') <> ''
+                           THEN replace(detail, payload->>'recipient', '<recipient>') ELSE detail END,
+             payload = payload - '{metadata,customerId,customerEmail,paymentMethodToken,shippingAddress,recipient,messageId,error}'::text[]
+       WHERE payload ?| '{metadata,customerId,customerEmail,paymentMethodToken,shippingAddress,recipient,messageId,error}'::text[];`,
+  },
+  {
+    id: "analytics-006-fact-retention",
+    // The retention sweep deletes facts by age, whatever their generation.
+    sql: "CREATE INDEX analytics_facts_by_age ON analytics_facts (occurred_at);",
+  },
 ];

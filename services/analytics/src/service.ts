@@ -6,6 +6,7 @@ import { ANALYTICS_ERROR_STATUS } from "./errors.js";
 import { analyticsMigrations } from "./migrations.js";
 import { createPeriodPublisher, startPeriodPublisher } from "./periods/publisher.js";
 import { createProjectionHandler } from "./projection/handler.js";
+import { startFactRetention } from "./projection/retention.js";
 import { ANALYTICS_TOPICS, registerAnalyticsRoutes } from "./routes.js";
 
 /** The Analytics service: read models of every topic, the dashboard, rebuilds and period summaries. */
@@ -39,10 +40,19 @@ export const analyticsService = defineService({
       graceMs: config.ANALYTICS_PERIOD_GRACE_MS,
       now,
     });
-    return startPeriodPublisher(publisher, {
+    const stopPublisher = startPeriodPublisher(publisher, {
       periodMs: config.ANALYTICS_PERIOD_MS,
       onPublished: (periods) => logger.info({ periods }, "sales periods summarized"),
       onError: (error) => logger.warn({ err: error }, "summarizing sales periods failed; retrying next tick"),
     });
+    const stopRetention = startFactRetention(pool, {
+      retentionDays: config.ANALYTICS_FACT_RETENTION_DAYS,
+      onPurged: (facts) => logger.info({ facts }, "facts past their retention deleted"),
+      onError: (error) => logger.warn({ err: error }, "deleting expired facts failed; retrying next hour"),
+    });
+    return () => {
+      stopPublisher();
+      stopRetention();
+    };
   },
 });

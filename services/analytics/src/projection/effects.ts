@@ -1,4 +1,5 @@
 import type { DomainEvent, Money } from "@herald/events";
+import { withoutRecipient } from "./stored-payload.js";
 
 /** The stages an order passes; the first four are the conversion funnel. */
 export type Stage = "placed" | "reserved" | "paid" | "confirmed" | "cancelled";
@@ -249,7 +250,10 @@ export function effectsOf(event: DomainEvent): Effects {
     case "EmailFailed": {
       const { data } = event;
       return {
-        fact: fact(data.orderId, `${data.template} mail failed: ${data.error}`),
+        fact: fact(
+          data.orderId,
+          `${data.template} mail failed: ${withoutRecipient(data.error, data.recipient)}`,
+        ),
         figures: [total, one("emails.failed")],
         perMinute: [],
         skus: [],

@@ -12,6 +12,7 @@ import {
   type SkuDelta,
   type Stage,
 } from "./effects.js";
+import { storedPayloadOf } from "./stored-payload.js";
 
 const STAGE_COLUMN: Readonly<Record<Stage, string>> = {
   placed: "placed_at",
@@ -119,7 +120,7 @@ async function insertFacts(
       facts.map((fact) => fact.correlationId),
       facts.map((fact) => fact.causationId),
       facts.map((fact) => fact.detail),
-      projected.map(({ event }) => JSON.stringify(event.data)),
+      projected.map(({ event }) => JSON.stringify(storedPayloadOf(event))),
     ],
   );
   const inserted = new Set(rows.map((row) => row.event_id.toLowerCase()));
