@@ -61,3 +61,7 @@ export class OutboxError extends Error {
     this.retryable = options?.retryable ?? RETRYABLE.has(code);
   }
 }
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
