@@ -74,24 +74,40 @@ describe("the relay under faults", { timeout: 90_000 }, () => {
 
   it("publishes rows written after the id sequence went back and its session was killed", async () => {
     const { db, collector } = await setUp();
-    await relay().start();
+    const lostSession: OutboxError[] = [];
+    const rewound: string[] = [];
+    await relay({
+      hooks: {
+        error: (error) => {
+          if (error.code === "OUTBOX_DATABASE_UNAVAILABLE") lostSession.push(error);
+        },
+        rewound: (rewind) => rewound.push(rewind.issued),
+      },
+    }).start();
     const before = await writeEach(40, (i) => `ord_${i % 8}`);
     await waitFor("the first rows", () => before.every((id) => collector.seen.has(id)));
+    lostSession.length = 0;
     // A failover that lost sequence state: ids are handed out again from below the relay's cursors
     // and watermark, and the relay's database session is gone.
     const admin = await connect(db.url);
     await admin.query("ALTER SEQUENCE outbox_id_seq RESTART WITH 5");
-    await admin.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE application_name = 'herald-outbox-relay' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()`,
-      [db.schema],
+    // The relay's session is the one holding this outbox's membership lock, whatever it is running.
+    const { rows: killed } = await admin.query<{ killed: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 2
+          AND classid = (hashtext($1 || ':members') & 2147483647)::bigint::oid
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [`${pg.escapeIdentifier(db.schema)}.outbox`],
     );
+    expect(killed).toEqual([{ killed: true }]);
     const after = await writeEach(20, (i) => `ord_${i % 8}`);
     await waitFor(
       "the rows written after the regression",
       () => after.every((id) => collector.seen.has(id)),
       15_000,
     );
+    await waitFor("the relay to report its lost session", () => lostSession.length > 0);
+    expect(rewound.length).toBeGreaterThan(0);
   });
 
   it("parks the aggregate of a row it cannot encode and publishes every other aggregate", async () => {
