@@ -6,7 +6,7 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertActsFor, authConfigSpec, authProductionProblems, createAuthenticator } from "./auth.js";
 import { loadConfig } from "./config.js";
-import { DEVELOPMENT_JWKS, DEVELOPMENT_KEY_ID } from "./development-keys.js";
+import { DEVELOPMENT_KEY_ID } from "./development-keys.js";
 import { createHttpServer } from "./http.js";
 import { loadServiceConfig, serviceConfigSpec } from "./service.js";
 import { issueDevelopmentToken } from "./tokens.js";
