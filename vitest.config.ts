@@ -11,6 +11,10 @@ const systemSetup = "./packages/dev-stack/src/testing/e2e-setup.ts";
 export default defineConfig({
   resolve: sourceConditions,
   ssr: { resolve: { conditions: ["herald-source"], externalConditions: ["herald-source"] } },
+  // Global setup files run in Vitest's own server environment, which takes neither of the above.
+  environments: {
+    __vitest__: { resolve: { conditions: ["herald-source"], externalConditions: ["herald-source"] } },
+  },
   test: {
     // kafkajs announces its v2 partitioner change on every producer; Herald's producers choose it explicitly.
     env: { KAFKAJS_NO_PARTITIONER_WARNING: "1" },
