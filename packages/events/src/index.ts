@@ -25,3 +25,4 @@ export {
   type TopicSpec,
   topicOf,
 } from "./topics.js";
+export { type Upcaster, upcastEventData } from "./upcast.js";

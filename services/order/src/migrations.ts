@@ -72,4 +72,11 @@ export const orderMigrations: readonly Migration[] = [
         ('HRL-NOTEBOOK-A5', 'Dot-grid notebook, A5', 990, 'EUR'),
         ('HRL-STICKER-PACK', 'Sticker pack', 450, 'EUR');`,
   },
+  {
+    id: "order-005-event-schemas",
+    sql: `
+      -- Each event's writer schema (its fingerprint), so a later build reads it through the right
+      -- upcasters; rows stored before this column have none and are read by resolution alone.
+      ALTER TABLE order_events ADD COLUMN schema_fingerprint text;`,
+  },
 ];

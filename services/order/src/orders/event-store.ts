@@ -1,6 +1,8 @@
+import { schemaFingerprintOf, upcastEventData } from "@herald/events";
 import type pg from "pg";
 import { OrderError } from "../errors.js";
 import type { OrderEvent } from "./domain.js";
+import { ORDER_UPCASTERS } from "./upcasters.js";
 
 /** One stored event of an order's stream. */
 export interface RecordedEvent {
@@ -10,7 +12,8 @@ export interface RecordedEvent {
 }
 
 /**
- * The order's events in version order. With `asOf`, the longest prefix of versions the database
+ * The order's events in version order, each in this build's shape: an event an older build stored
+ * is read through the upcasters ({@link ORDER_UPCASTERS}) and Avro's resolution rules. With `asOf`, the longest prefix of versions the database
  * had recorded by then (at the API's millisecond resolution): the writers' clocks may disagree,
  * and their transactions may commit out of start order, so neither `occurred_at` nor each row's
  * own `recorded_at` alone gives a stream without gaps.
@@ -20,8 +23,14 @@ export async function readStream(
   orderId: string,
   asOf?: Date,
 ): Promise<RecordedEvent[]> {
-  const { rows } = await db.query<{ version: number; event_type: string; data: unknown; recorded_at: Date }>(
-    `SELECT version, event_type, data, recorded_at FROM (
+  const { rows } = await db.query<{
+    version: number;
+    event_type: OrderEvent["type"];
+    data: unknown;
+    schema_fingerprint: string | null;
+    recorded_at: Date;
+  }>(
+    `SELECT version, event_type, data, schema_fingerprint, recorded_at FROM (
        SELECT *, max(date_trunc('milliseconds', recorded_at)) OVER (ORDER BY version) AS prefix_recorded_at
          FROM order_events WHERE order_id = $1
      ) stream
@@ -32,7 +41,10 @@ export async function readStream(
   return rows.map((row) => ({
     version: row.version,
     recordedAt: row.recorded_at,
-    event: { type: row.event_type, data: row.data } as OrderEvent,
+    event: {
+      type: row.event_type,
+      data: upcastEventData(row.event_type, row.data, row.schema_fingerprint, ORDER_UPCASTERS),
+    } as OrderEvent,
   }));
 }
 
@@ -56,13 +68,14 @@ export async function appendToStream(
       event.type,
       JSON.stringify(event.data),
       new Date(event.data.metadata.occurredAt),
+      schemaFingerprintOf(event.type),
     );
-    const at = index * 6;
-    return `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6})`;
+    const at = index * 7;
+    return `($${at + 1}, $${at + 2}, $${at + 3}, $${at + 4}, $${at + 5}, $${at + 6}, $${at + 7})`;
   });
   try {
     await tx.query(
-      `INSERT INTO order_events (order_id, version, event_id, event_type, data, occurred_at) VALUES ${values.join(", ")}`,
+      `INSERT INTO order_events (order_id, version, event_id, event_type, data, occurred_at, schema_fingerprint) VALUES ${values.join(", ")}`,
       params,
     );
   } catch (error) {
