@@ -1,15 +1,21 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KAFKA_ADMIN_LOGIN, kafkaLogin, SERVICE_NAMES } from "@herald/dev-stack";
+import {
+  KAFKA_ADMIN_LOGIN,
+  type KafkaGrant,
+  kafkaGrants,
+  kafkaLogin,
+  provisionedTopics,
+  SERVICE_NAMES,
+} from "@herald/dev-stack";
 import { repoRoot } from "@herald/dev-stack/compose";
-import { type KafkaGrant, kafkaGrants, provisionedTopics } from "@herald/events";
 
 /** What compose's kafka-init applies (packages/dev-stack/compose/init-kafka.sh reads it). */
 export const KAFKA_ACCESS_FILE = join(repoRoot, "packages", "dev-stack", "compose", "kafka-access.txt");
 
 const HEADER = `# Kafka access of the compose stack: the SCRAM users, topics and ACLs that kafka-init
-# (init-kafka.sh) provisions. Generated from @herald/events (kafkaGrants, provisionedTopics) and the
-# dev stack's logins, the same source the native broker is provisioned from. Do not edit: run
+# (init-kafka.sh) provisions. Generated from the services' package.json (what each writes and reads,
+# through the dev stack's kafkaGrants and provisionedTopics) and the dev stack's logins, the same source the native broker is provisioned from. Do not edit: run
 # \`npm run kafka-access -w @herald/compose-check\`; a unit test fails while this file is out of step.
 `;
 

@@ -6,6 +6,7 @@ import {
   KAFKA_ADMIN_LOGIN,
   type KafkaLogin,
   kafkaLogin,
+  kafkaPrincipalOf,
   SERVICE_NAMES,
   type ServiceName,
   StackError,
@@ -22,7 +23,6 @@ import {
   standInKind,
   startDockerEngine,
 } from "@herald/dev-stack/compose";
-import { type ServiceName as ContractService, kafkaPrincipalOf } from "@herald/events";
 import { relayConfigFromEnvironment } from "@herald/outbox";
 import { issueDevelopmentToken } from "@herald/service-kit";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
@@ -294,7 +294,7 @@ async function lintFacts(): Promise<LintFacts> {
       "maildev/maildev": devStack.dependencies.maildev ?? "",
     },
     kafkaAccessFile: KAFKA_ACCESS_FILE,
-    kafkaPrincipalOf: (service) => kafkaPrincipalOf(service as ContractService),
+    kafkaPrincipalOf,
     relayVariables: RELAY_VARIABLES,
     checkRelayEnvironment: (env) => void relayConfigFromEnvironment(env),
     exists: existsSync,

@@ -4,10 +4,9 @@ import {
   type KafkaLogin,
   type KafkaMechanism,
   kafkaLoginEnvironment,
-  SERVICE_NAMES,
-  type ServiceName,
 } from "./services.js";
 import type { Infra } from "./stack.js";
+import { SERVICE_NAMES, type ServiceName } from "./workspace.js";
 
 /**
  * Reads infrastructure named by the environment. Returns undefined when KAFKA_BROKERS is unset

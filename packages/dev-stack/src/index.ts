@@ -10,6 +10,14 @@ export {
 } from "./config.js";
 export { infraFromEnvironment, infraToEnvironment } from "./environment.js";
 export { StackError } from "./errors.js";
+export {
+  deadLetterTopicOf,
+  groupIdOf,
+  type KafkaGrant,
+  kafkaGrants,
+  kafkaPrincipalOf,
+  provisionedTopics,
+} from "./kafka-access.js";
 export { kafkaConfig } from "./kafka-client.js";
 export { uniqueName } from "./names.js";
 export { createScratchSchema, type ScratchSchema } from "./scratch-schema.js";
@@ -21,7 +29,6 @@ export {
   type KafkaMechanism,
   kafkaLogin,
   kafkaLoginEnvironment,
-  SERVICE_NAMES,
-  type ServiceName,
 } from "./services.js";
 export { createStack, type Infra, type Stack } from "./stack.js";
+export { discoverServices, SERVICE_NAMES, type ServiceDescriptor, type ServiceName } from "./workspace.js";

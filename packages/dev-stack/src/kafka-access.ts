@@ -1,9 +1,10 @@
 import kafkajs, { type AclEntry, Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import { discoverServices, type ServiceDescriptor } from "./workspace.js";
 
 // CommonJS exports Node cannot name statically.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
-/** One ACL as `@herald/events` declares it (`kafkaGrants`). */
+/** One ACL: `principal` may do `operations` on the topic or group named (or prefixed) by `name`. */
 export interface KafkaGrant {
   readonly principal: string;
   readonly resource: "topic" | "group";
@@ -12,13 +13,55 @@ export interface KafkaGrant {
   readonly operations: readonly ("read" | "write" | "describe" | "delete")[];
 }
 
-/** The access contract of `@herald/events`, loaded at run time (the events package tests with this one). */
-export async function loadAccessContract(): Promise<{ grants: KafkaGrant[]; topics: string[] }> {
-  const events = (await import("@herald/events")) as {
-    kafkaGrants(): KafkaGrant[];
-    provisionedTopics(): string[];
-  };
-  return { grants: events.kafkaGrants(), topics: events.provisionedTopics() };
+/** The consumer group of a service (the kit's `groupIdOf`): `<service>-service`. */
+export function groupIdOf(service: string): string {
+  return `${service}-service`;
+}
+
+/** The dead-letter topic of a consumer group (the consumer's default: `<groupId>.dlq`). */
+export function deadLetterTopicOf(groupId: string): string {
+  return `${groupId}.dlq`;
+}
+
+/** The Kafka principal (SASL user name) of a service: `herald-<service>`. */
+export function kafkaPrincipalOf(service: string): string {
+  return `herald-${service}`;
+}
+
+type ServiceAccess = Pick<ServiceDescriptor, "service" | "writes" | "reads" | "groupPrefix">;
+
+/**
+ * Every service's ACLs, least privilege, from what each package.json declares it writes and reads:
+ * WRITE and DESCRIBE on its own topics and its dead-letter topic (WRITE is also what an idempotent
+ * producer needs since Kafka 3.0), READ on the topics it consumes and on its consumer group, READ
+ * and DELETE on the groups under its `groupPrefix`. Topics are created by provisioning (a deploy
+ * step), so no service may create one.
+ */
+export function kafkaGrants(services: readonly ServiceAccess[] = discoverServices()): KafkaGrant[] {
+  return services.flatMap(({ service, writes, reads, groupPrefix }) => {
+    const principal = `User:${kafkaPrincipalOf(service)}`;
+    const groupId = groupIdOf(service);
+    const grant = (
+      resource: KafkaGrant["resource"],
+      name: string,
+      operations: KafkaGrant["operations"],
+      pattern: KafkaGrant["pattern"] = "literal",
+    ): KafkaGrant => ({ principal, resource, pattern, name, operations });
+    return [
+      ...[...writes, deadLetterTopicOf(groupId)].map((name) => grant("topic", name, ["write", "describe"])),
+      ...reads.map((name) => grant("topic", name, ["read"])),
+      grant("group", groupId, ["read"]),
+      ...(groupPrefix ? [grant("group", groupPrefix, ["read", "delete"], "prefixed")] : []),
+    ];
+  });
+}
+
+/** The topics provisioning creates: every topic a service writes and every consumer's dead-letter topic. */
+export function provisionedTopics(services: readonly ServiceAccess[] = discoverServices()): string[] {
+  return [
+    ...new Set(services.flatMap((s) => s.writes)),
+    ...services.map((s) => deadLetterTopicOf(groupIdOf(s.service))),
+  ];
 }
 
 const OPERATIONS = {
@@ -53,7 +96,9 @@ export function aclEntries(grants: readonly KafkaGrant[]): AclEntry[] {
 export async function provisionKafkaAccess(
   config: KafkaConfig,
 ): Promise<{ created: string[]; acls: number }> {
-  const { grants, topics } = await loadAccessContract();
+  const services = discoverServices();
+  const grants = kafkaGrants(services);
+  const topics = provisionedTopics(services);
   const admin = new Kafka({ logLevel: logLevel.NOTHING, ...config }).admin();
   await admin.connect();
   try {

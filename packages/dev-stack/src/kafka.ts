@@ -8,14 +8,9 @@ import { type StackOptions, VERSIONS } from "./config.js";
 import { StackError } from "./errors.js";
 import { provisionKafkaAccess } from "./kafka-access.js";
 import { kafkaConfig } from "./kafka-client.js";
-import {
-  KAFKA_ADMIN_LOGIN,
-  KAFKA_BROKER_LOGIN,
-  type KafkaLogin,
-  kafkaLogin,
-  SERVICE_NAMES,
-} from "./services.js";
+import { KAFKA_ADMIN_LOGIN, KAFKA_BROKER_LOGIN, type KafkaLogin, kafkaLogin } from "./services.js";
 import { ensureMavenClasspath, findJava } from "./tools.js";
+import { SERVICE_NAMES } from "./workspace.js";
 
 export interface KafkaPorts {
   readonly broker: number;

@@ -5,7 +5,8 @@ import pg from "pg";
 import { type Component, daemonComponent } from "./component.js";
 import type { StackOptions } from "./config.js";
 import { StackError } from "./errors.js";
-import { type DatabaseLogin, databaseLogin, SERVICE_NAMES } from "./services.js";
+import { type DatabaseLogin, databaseLogin } from "./services.js";
+import { SERVICE_NAMES } from "./workspace.js";
 
 /** Every login the stack provisions: one per service, plus the schema registry's own store. */
 export function stackLogins(): DatabaseLogin[] {

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { StackError } from "./errors.js";
 import { uniqueName } from "./names.js";
 
 /** A fresh Postgres schema inside a service's database, for one test or benchmark to own. */
@@ -10,7 +11,16 @@ export interface ScratchSchema {
   drop(): Promise<void>;
 }
 
-export async function createScratchSchema(databaseUrl: string, prefix: string): Promise<ScratchSchema> {
+export async function createScratchSchema(
+  databaseUrl: string | undefined,
+  prefix: string,
+): Promise<ScratchSchema> {
+  // Services are discovered, so `infra.databaseUrls.<service>` is only known at run time.
+  if (!databaseUrl)
+    throw new StackError(
+      `no database for the scratch schema "${prefix}"`,
+      "name a service of this workspace: infra.databaseUrls has one database per services/*/package.json",
+    );
   const name = uniqueName(prefix);
   await runAs(databaseUrl, `CREATE SCHEMA ${pg.escapeIdentifier(name)}`);
   const url = new URL(databaseUrl);

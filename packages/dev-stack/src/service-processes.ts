@@ -1,22 +1,12 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Component, daemonComponent } from "./component.js";
 import { repoRoot, type StackOptions } from "./config.js";
 import { infraToEnvironment } from "./environment.js";
-import { kafkaLogin, kafkaLoginEnvironment, SERVICE_NAMES, type ServiceName } from "./services.js";
+import { kafkaLogin, kafkaLoginEnvironment } from "./services.js";
 import type { Infra } from "./stack.js";
-
-/** The `herald` field of a service's package.json: how the native stack runs it. */
-export interface ServiceDescriptor {
-  readonly service: ServiceName;
-  readonly dir: string;
-  /** HTTP port; `GET /health/ready` there says when it is up. */
-  readonly port: number;
-  /** Composition root, relative to the service folder (run from source with tsx). */
-  readonly main: string;
-  /** Metrics port of its own outbox relay process, when the service produces events. */
-  readonly relayMetricsPort?: number;
-}
+import type { ServiceDescriptor } from "./workspace.js";
+import { tracingEnvironment } from "./zipkin.js";
 
 /**
  * The development defaults a service documents in its `.env.example` (`KEY=value` lines), which
@@ -35,35 +25,6 @@ export function developmentDefaults(dir: string): Record<string, string> {
     if (match) defaults[match[1]!] = match[2]!.trim();
   }
   return defaults;
-}
-
-/** Every service folder that declares how to run it, in the catalog's order, ports shifted by `portOffset`. */
-export function discoverServices(root: string = repoRoot, portOffset = 0): ServiceDescriptor[] {
-  const servicesDir = join(root, "services");
-  let folders: string[];
-  try {
-    folders = readdirSync(servicesDir);
-  } catch {
-    return [];
-  }
-  const found: ServiceDescriptor[] = [];
-  for (const folder of folders) {
-    let manifest: { herald?: Omit<ServiceDescriptor, "dir"> };
-    try {
-      manifest = JSON.parse(readFileSync(join(servicesDir, folder, "package.json"), "utf8"));
-    } catch {
-      continue;
-    }
-    const herald = manifest.herald;
-    if (!herald || !SERVICE_NAMES.includes(herald.service)) continue;
-    found.push({
-      ...herald,
-      dir: join(servicesDir, folder),
-      port: herald.port + portOffset,
-      ...(herald.relayMetricsPort ? { relayMetricsPort: herald.relayMetricsPort + portOffset } : {}),
-    });
-  }
-  return found.sort((a, b) => SERVICE_NAMES.indexOf(a.service) - SERVICE_NAMES.indexOf(b.service));
 }
 
 /**
@@ -102,6 +63,7 @@ export function serviceComponents(
             DATABASE_URL: databaseUrl,
             ...ownLogin,
             RELAY_MODE: descriptor.relayMetricsPort ? "external" : "in-process",
+            ...(await tracingEnvironment(options)),
             ...options.serviceSettings,
           },
         };
@@ -132,6 +94,7 @@ export function serviceComponents(
             ...ownLogin,
             RELAY_CLIENT_ID: `${descriptor.service}-relay`,
             RELAY_METRICS_PORT: String(relayPort),
+            ...(await tracingEnvironment(options)),
           },
         };
       },

@@ -1,6 +1,6 @@
-/** The five Herald services; each owns exactly one database reachable only by its own role. */
-export const SERVICE_NAMES = ["order", "inventory", "payment", "email", "analytics"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+import type { ServiceName } from "./workspace.js";
+
+/** Each service owns exactly one database, reachable only by its own role. */
 
 export interface DatabaseLogin {
   readonly database: string;
@@ -50,7 +50,7 @@ export const KAFKA_BROKER_LOGIN: KafkaLogin = {
   password: "herald-broker-dev",
 };
 
-/** A service's own Kafka principal, `herald-<service>`; its ACLs come from `@herald/events`' `kafkaGrants`. */
+/** A service's own Kafka principal, `herald-<service>`; its ACLs come from `kafkaGrants` (kafka-access.ts). */
 export function kafkaLogin(service: ServiceName): KafkaLogin {
   return { mechanism: "scram-sha-512", username: `herald-${service}`, password: `herald-${service}-dev` };
 }

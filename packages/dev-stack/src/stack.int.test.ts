@@ -3,8 +3,8 @@ import { Kafka, logLevel } from "kafkajs";
 import nodemailer from "nodemailer";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { SERVICE_NAMES } from "./services.js";
 import { kafkaConfig, testInfra, uniqueName } from "./testing/index.js";
+import { SERVICE_NAMES } from "./workspace.js";
 
 const infra = testInfra();
 
@@ -81,7 +81,7 @@ describe("the real infrastructure", () => {
     expect(rows[0]?.db).toBe(`herald_${service}`);
 
     const other = SERVICE_NAMES.find((candidate) => candidate !== service)!;
-    const intruder = new URL(infra.databaseUrls[service]);
+    const intruder = new URL(infra.databaseUrls[service]!);
     intruder.pathname = `/herald_${other}`;
     const foreign = new pg.Client({ connectionString: intruder.toString() });
     await expect(foreign.connect()).rejects.toThrow(/permission denied/);

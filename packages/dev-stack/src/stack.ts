@@ -4,15 +4,9 @@ import { kafkaComponent } from "./kafka.js";
 import { mailSinkComponent } from "./mail-sink.js";
 import { postgresComponent } from "./postgres.js";
 import { registryComponent, schemaRegistryUrl } from "./registry.js";
-import { discoverServices, serviceComponents } from "./service-processes.js";
-import {
-  databaseLogin,
-  databaseUrl,
-  KAFKA_ADMIN_LOGIN,
-  type KafkaLogin,
-  SERVICE_NAMES,
-  type ServiceName,
-} from "./services.js";
+import { serviceComponents } from "./service-processes.js";
+import { databaseLogin, databaseUrl, KAFKA_ADMIN_LOGIN, type KafkaLogin } from "./services.js";
+import { discoverServices, SERVICE_NAMES, type ServiceName } from "./workspace.js";
 
 /** Where every piece of infrastructure is reached; the same shape whether started here or given. */
 export interface Infra {

@@ -14,9 +14,7 @@ export type EventsErrorCode =
   /** The registry could not be reached or failed on its side; retrying can help. */
   | "EVENTS_REGISTRY_UNAVAILABLE"
   /** The registry answered with an error retrying will not fix. */
-  | "EVENTS_REGISTRY_REJECTED"
-  /** A service's consumer reads other topics than the access registry (`SUBSCRIPTIONS`) gives it. */
-  | "EVENTS_ACCESS_MISMATCH";
+  | "EVENTS_REGISTRY_REJECTED";
 
 /** Every failure of `@herald/events`; `code` says what happened, `retryable` whether trying again can help. */
 export class EventsError extends Error {

@@ -1,13 +1,3 @@
-export {
-  deadLetterTopicOf,
-  type KafkaGrant,
-  kafkaGrants,
-  kafkaPrincipalOf,
-  provisionedTopics,
-  SUBSCRIPTIONS,
-  type Subscription,
-  subscriptionOf,
-} from "./access.js";
 export { schemaFingerprintOf, validateEvent } from "./avro.js";
 export { EventsError, type EventsErrorCode } from "./errors.js";
 export type { DomainEvent, EventOf } from "./events.js";
@@ -18,7 +8,6 @@ export { createEventSerde, type EventSerde, type EventSerdeOptions } from "./ser
 export {
   fullNameOf,
   keyOf,
-  type ServiceName,
   subjectOf,
   TOPICS,
   type TopicName,

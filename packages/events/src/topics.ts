@@ -3,14 +3,12 @@ import type { DomainEvent } from "./events.js";
 import { EVENT_SCHEMAS } from "./generated/schemas.js";
 import type { EventType } from "./generated/types.js";
 
-/** The services; each writes exactly one topic. */
-export type ServiceName = "order" | "inventory" | "payment" | "email" | "analytics";
 export type TopicName = "orders" | "inventory" | "payments" | "notifications" | "analytics";
 
 export interface TopicSpec {
   readonly name: TopicName;
-  /** The only service that produces to the topic. */
-  readonly writer: ServiceName;
+  /** The only service that produces to the topic: its events' namespace is `herald.<writer>`. */
+  readonly writer: string;
   readonly events: readonly EventType[];
 }
 
@@ -74,6 +72,6 @@ export function keyOf(event: DomainEvent): string {
   }
 }
 
-function topic<const E extends readonly EventType[]>(name: TopicName, writer: ServiceName, events: E) {
+function topic<const E extends readonly EventType[]>(name: TopicName, writer: string, events: E) {
   return Object.freeze({ name, writer, events: Object.freeze(events) });
 }

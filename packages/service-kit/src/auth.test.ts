@@ -150,7 +150,7 @@ describe("production mode", () => {
     KAFKA_BROKERS: "127.0.0.1:9092",
     SCHEMA_REGISTRY_URL: "http://127.0.0.1:8081",
   };
-  const definition = { name: "order", configSpec: serviceConfigSpec({ port: 3001 }) } as never;
+  const definition = { manifest: { name: "order" }, configSpec: serviceConfigSpec({ port: 3001 }) } as never;
 
   it("refuses the development signing key with a one-line reason", () => {
     expect(() => loadServiceConfig(definition, { ...env, HERALD_ENV: "production" })).toThrow(

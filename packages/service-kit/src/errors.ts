@@ -1,5 +1,9 @@
 export type ServiceKitErrorCode =
   | "SERVICE_CONFIG_INVALID"
+  /** A package.json's `herald` block does not declare a service the kit can run. */
+  | "SERVICE_MANIFEST_INVALID"
+  /** A service's consumer handles events of other topics than its manifest says it reads. */
+  | "SERVICE_READS_MISMATCH"
   | "SERVICE_MIGRATION_FAILED"
   | "SERVICE_MIGRATION_CHANGED"
   | "SERVICE_MIGRATION_DUPLICATE_ID"

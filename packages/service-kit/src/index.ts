@@ -34,6 +34,12 @@ export {
   relayLogHooks,
 } from "./kafka.js";
 export { createLogger, LOG_LEVELS, type Logger, type LogLevel } from "./logger.js";
+export {
+  groupIdOf,
+  parseServiceManifest,
+  readServiceManifest,
+  type ServiceManifest,
+} from "./manifest.js";
 export { type Migration, runMigrations } from "./migrations.js";
 export { postgresReadiness, withTransaction } from "./postgres.js";
 export { type RateLimit, rateLimits } from "./rate-limits.js";
@@ -45,12 +51,10 @@ export {
   loadServiceConfig,
   type RunningService,
   runService,
-  SERVICE_NAMES,
   type ServiceConfig,
   type ServiceConfigSpec,
   type ServiceContext,
   type ServiceDefinition,
-  type ServiceName,
   serviceConfigSpec,
   startService,
 } from "./service.js";

@@ -14,7 +14,7 @@ const login = {
   KAFKA_USERNAME: "herald-order",
   KAFKA_PASSWORD: "from-the-vault",
 };
-const definition = { name: "order", configSpec: serviceConfigSpec({ port: 3001 }) } as never;
+const definition = { manifest: { name: "order" }, configSpec: serviceConfigSpec({ port: 3001 }) } as never;
 const production = { ...env, HERALD_ENV: "production" };
 
 describe("the Kafka login in production mode", () => {

@@ -14,15 +14,13 @@ import { withTransaction } from "./postgres.js";
 import { defineService, type RunningService, serviceConfigSpec, startService } from "./service.js";
 
 /** A service with one route that writes an event and a consumer that records what it receives. */
-function echoService(groupId: string) {
+function echoService(name: string) {
   return defineService({
-    name: "order",
-    version: "0.0.1",
+    manifest: { name, version: "0.0.1", port: 0, writes: [], reads: ["orders"] },
     description: "echo",
     configSpec: serviceConfigSpec({ port: 0 }),
     migrations: [{ id: "echo-001", sql: "CREATE TABLE received (order_id text PRIMARY KEY)" }],
     consumer: {
-      groupId,
       topics: ["orders"],
       tuning: { fromBeginning: false },
       handler: () => async (event, tx) => {
@@ -51,7 +49,7 @@ describe("startService", () => {
 
   beforeAll(async () => {
     scratch = await createScratchSchema(testInfra().databaseUrls.order, "kit_service");
-    service = await startService(echoService(`kit-echo-${randomUUID()}`), {
+    service = await startService(echoService(`kit-echo-${randomUUID().slice(0, 8)}`), {
       env: serviceEnvironment(scratch.url, { PORT: "0", HOST: "127.0.0.1" }),
       logger: pino({ level: "silent" }),
     });

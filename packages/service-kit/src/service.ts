@@ -28,15 +28,13 @@ import {
   relayLogHooks,
 } from "./kafka.js";
 import { createLogger, LOG_LEVELS } from "./logger.js";
+import { groupIdOf, type ServiceManifest } from "./manifest.js";
 import { type Migration, runMigrations } from "./migrations.js";
 import { postgresReadiness } from "./postgres.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
 
-export const SERVICE_NAMES = ["order", "inventory", "payment", "email", "analytics"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
-
 /** The settings every service has; a service spreads this into its own spec and adds its keys. */
-export function serviceConfigSpec(defaults: { port: number }) {
+export function serviceConfigSpec(defaults: Pick<ServiceManifest, "port">) {
   return {
     PORT: env.integer({
       description: "HTTP port (0: any free one)",
@@ -77,7 +75,8 @@ export type ServiceConfig = ConfigOf<ServiceConfigSpec>;
 
 /** What a service's routes, handlers and background work are built from. */
 export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
-  readonly name: ServiceName;
+  readonly name: string;
+  readonly manifest: ServiceManifest;
   readonly config: C;
   readonly pool: pg.Pool;
   readonly logger: Logger;
@@ -97,8 +96,8 @@ export type ConsumerTuning = Partial<
 
 /** A service, declared: the kit turns it into a running process (see {@link startService}). */
 export interface ServiceDefinition<S extends ServiceConfigSpec = ServiceConfigSpec> {
-  readonly name: ServiceName;
-  readonly version: string;
+  /** Name, version, port and topics, from the service's package.json (see {@link readServiceManifest}). */
+  readonly manifest: ServiceManifest;
   /** Shown in the OpenAPI document. */
   readonly description: string;
   readonly configSpec: S;
@@ -106,7 +105,7 @@ export interface ServiceDefinition<S extends ServiceConfigSpec = ServiceConfigSp
   readonly migrations: readonly Migration[];
   /** The facts the service reacts to, handled once each inside the inbox transaction. */
   readonly consumer?: {
-    readonly groupId: string;
+    /** The topics the handler reacts to; they must be the manifest's `reads` (checked when it loads). */
     readonly topics: readonly TopicName[];
     /** Built once at start; runs inside the inbox transaction (enqueue with the same `tx`). */
     handler(context: ServiceContext<ConfigOf<S>>): ConsumerOptions["handle"];
@@ -155,10 +154,20 @@ export function loadServiceConfig<S extends ServiceConfigSpec>(
   return config;
 }
 
-/** Types a definition (a no-op at run time). */
+/**
+ * Types a definition and checks it against its manifest: a consumer that handles events of other
+ * topics than the manifest's `reads` (which its Kafka ACLs are derived from) fails here, at load.
+ */
 export function defineService<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
 ): ServiceDefinition<S> {
+  const { manifest, consumer } = definition;
+  const key = (topics: readonly string[]) => [...new Set(topics)].sort().join(",");
+  if (key(consumer?.topics ?? []) !== key(manifest.reads))
+    throw new ServiceKitError(
+      "SERVICE_READS_MISMATCH",
+      `${manifest.name} handles events of [${key(consumer?.topics ?? [])}] but its package.json reads [${key(manifest.reads)}]`,
+    );
   return definition;
 }
 
@@ -169,11 +178,12 @@ export function createServiceContext<S extends ServiceConfigSpec>(
 ): ServiceContext<ConfigOf<S>> {
   const config = loadServiceConfig(definition, options.env ?? process.env);
   const shared = sharedConfig(config);
-  const logger = options.logger ?? createLogger({ service: definition.name, level: shared.LOG_LEVEL });
+  const logger =
+    options.logger ?? createLogger({ service: definition.manifest.name, level: shared.LOG_LEVEL });
   const pool = new pg.Pool({
     connectionString: shared.DATABASE_URL,
     max: shared.DATABASE_POOL_SIZE,
-    application_name: `herald-${definition.name}`,
+    application_name: `herald-${definition.manifest.name}`,
     // Bounded waits, and a transaction left open by a stuck client is ended by Postgres, so it
     // cannot hold the outbox lock that the relays' watermark waits on.
     ...OUTBOX_POOL_SETTINGS,
@@ -186,11 +196,12 @@ export function createServiceContext<S extends ServiceConfigSpec>(
     client.on("error", (error) => logger.debug({ err: error }, "Postgres connection ended while in use")),
   );
   return {
-    name: definition.name,
+    name: definition.manifest.name,
+    manifest: definition.manifest,
     config,
     pool,
     logger,
-    metrics: createMetricsRegistry(definition.name),
+    metrics: createMetricsRegistry(definition.manifest.name),
     // In production schemas are registered by the deploy step; the service only looks their ids up.
     serde: createEventSerde({
       registryUrl: shared.SCHEMA_REGISTRY_URL,
@@ -198,7 +209,7 @@ export function createServiceContext<S extends ServiceConfigSpec>(
     }),
     kafka: createKafka({
       brokers: shared.KAFKA_BROKERS,
-      clientId: `${definition.name}-service`,
+      clientId: groupIdOf(definition.manifest),
       logger,
       ...kafkaAuthentication(shared),
     }),
@@ -216,8 +227,8 @@ export async function buildServiceApp<S extends ServiceConfigSpec>(
   const app = await createHttpServer({
     logger: context.logger,
     api: {
-      title: `Herald ${definition.name[0]!.toUpperCase()}${definition.name.slice(1)} service`,
-      version: definition.version,
+      title: `Herald ${definition.manifest.name[0]!.toUpperCase()}${definition.manifest.name.slice(1)} service`,
+      version: definition.manifest.version,
       description: definition.description,
     },
     metrics: context.metrics,
@@ -308,7 +319,7 @@ export async function startService<S extends ServiceConfigSpec>(
     await app.listen({ port: config.PORT, host: config.HOST });
     const { port } = app.server.address() as { port: number };
     const url = `http://${config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST}:${port}`;
-    logger.info({ port, relay: config.RELAY_MODE }, `${definition.name} service listening`);
+    logger.info({ port, relay: config.RELAY_MODE }, `${definition.manifest.name} service listening`);
     serde
       .register()
       .catch((error: unknown) =>
@@ -340,11 +351,12 @@ function joinInBackground<S extends ServiceConfigSpec>(
   shutdown: Shutdown,
 ): { joined: Promise<void>; readiness: () => Promise<void> } {
   const spec = definition.consumer!;
+  const groupId = groupIdOf(definition.manifest);
   const log = context.logger.child({ component: "consumer" });
   const consumer: Consumer = createConsumer({
     kafka: context.kafka,
     pool: context.pool,
-    groupId: spec.groupId,
+    groupId,
     topics: spec.topics,
     serde: context.serde,
     handle: spec.handler(context),
@@ -371,7 +383,7 @@ function joinInBackground<S extends ServiceConfigSpec>(
         await consumer.start();
         if (stopped.signal.aborted) return;
         state = "joined";
-        log.info({ groupId: spec.groupId, ms: Date.now() - started }, "consumer joined its group");
+        log.info({ groupId, ms: Date.now() - started }, "consumer joined its group");
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
@@ -389,7 +401,7 @@ function joinInBackground<S extends ServiceConfigSpec>(
         throw new Error(`blocked since ${blocked.since.toISOString()}: ${blocked.error.message}`);
       if (state === "joined") return;
       throw new Error(
-        state === "stopped" ? "stopped" : `joining group ${spec.groupId}${lastError ? `: ${lastError}` : ""}`,
+        state === "stopped" ? "stopped" : `joining group ${groupId}${lastError ? `: ${lastError}` : ""}`,
       );
     },
   };
@@ -405,12 +417,12 @@ export async function runService<S extends ServiceConfigSpec>(
   let logger: Logger;
   try {
     logger = createLogger({
-      service: definition.name,
+      service: definition.manifest.name,
       level: sharedConfig(loadServiceConfig(definition)).LOG_LEVEL,
     });
   } catch (error) {
     if (!(error instanceof ServiceKitError)) throw error;
-    console.error(`${definition.name} service: ${error.message}`);
+    console.error(`${definition.manifest.name} service: ${error.message}`);
     process.exit(2);
   }
   const shutdown = createShutdown({ logger });
@@ -418,7 +430,7 @@ export async function runService<S extends ServiceConfigSpec>(
   try {
     await startService(definition, { logger, shutdown });
   } catch (error) {
-    logger.fatal({ err: error }, `${definition.name} service failed to start`);
+    logger.fatal({ err: error }, `${definition.manifest.name} service failed to start`);
     process.exit(1);
   }
 }

@@ -1,8 +1,11 @@
-import { type ConfigOf, env, loadConfig, serviceConfigSpec } from "@herald/service-kit";
+import { type ConfigOf, env, loadConfig, readServiceManifest, serviceConfigSpec } from "@herald/service-kit";
+
+/** The service as its package.json declares it: name, version, port, the topics it writes and reads. */
+export const manifest = readServiceManifest(import.meta.url);
 
 /** Every setting of the Analytics service; `.env.example` documents each with its development default. */
 export const configSpec = {
-  ...serviceConfigSpec({ port: 3005 }),
+  ...serviceConfigSpec(manifest),
   ANALYTICS_PERIOD_MS: env.integer({
     description: "length of a sales period; one SalesPeriodSummarized is published per closed period",
     default: 60_000,

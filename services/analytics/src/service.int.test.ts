@@ -26,7 +26,9 @@ describe("the declared service and its rebuild command", () => {
   let scratch: ScratchSchema;
   let service: RunningService<AnalyticsConfig>;
   let env: NodeJS.ProcessEnv;
-  const groupId = uniqueName("analytics_service_test");
+  // Its own name, so its own consumer group (`<name>-service`) and dead-letter topic.
+  const name = uniqueName("analytics_service_test");
+  const groupId = `${name}-service`;
 
   beforeAll(async () => {
     scratch = await createScratchSchema(testInfra().databaseUrls.analytics, "analytics_service");
@@ -38,7 +40,7 @@ describe("the declared service and its rebuild command", () => {
       ANALYTICS_PERIOD_GRACE_MS: "0",
     });
     service = await startService(
-      { ...analyticsService, consumer: { ...analyticsService.consumer!, groupId } },
+      { ...analyticsService, manifest: { ...analyticsService.manifest, name } },
       { env, logger },
     );
   });

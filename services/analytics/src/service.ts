@@ -1,7 +1,6 @@
-import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
 import { Counter } from "prom-client";
-import { configSpec } from "./config.js";
+import { configSpec, manifest } from "./config.js";
 import { ANALYTICS_ERROR_STATUS } from "./errors.js";
 import { analyticsMigrations } from "./migrations.js";
 import { createPeriodPublisher, startPeriodPublisher } from "./periods/publisher.js";
@@ -11,14 +10,13 @@ import { ANALYTICS_TOPICS, registerAnalyticsRoutes } from "./routes.js";
 
 /** The Analytics service: read models of every topic, the dashboard, rebuilds and period summaries. */
 export const analyticsService = defineService({
-  name: "analytics",
-  version: "0.1.0",
+  manifest,
   description:
     "Live read models of every Herald topic (orders, funnel, revenue, products, saga latency, per-order timelines), a dashboard at /, and a sales summary per period.",
   configSpec,
   migrations: analyticsMigrations,
   consumer: {
-    ...subscriptionOf("analytics", ANALYTICS_TOPICS),
+    topics: ANALYTICS_TOPICS,
     handler: ({ logger, metrics }) =>
       createProjectionHandler({
         logger,

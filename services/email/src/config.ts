@@ -1,4 +1,7 @@
-import { type ConfigOf, env, serviceConfigSpec } from "@herald/service-kit";
+import { type ConfigOf, env, readServiceManifest, serviceConfigSpec } from "@herald/service-kit";
+
+/** The service as its package.json declares it: name, version, port, the topics it writes and reads. */
+export const manifest = readServiceManifest(import.meta.url);
 
 // A plain address, or a display name and an address in angle brackets: `Herald <orders@herald.local>`.
 const ADDRESS = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
@@ -6,7 +9,7 @@ const MAILBOX = /^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>|[^\s@<>]+@[^\s@<
 
 /** Every setting of the Email service; `.env.example` documents each with its development default. */
 export const configSpec = {
-  ...serviceConfigSpec({ port: 3004 }),
+  ...serviceConfigSpec(manifest),
   SMTP_URL: env.url({
     description: "the mail server, smtp://[user:password@]host:port (smtps:// for implicit TLS)",
     protocols: ["smtp:", "smtps:"],

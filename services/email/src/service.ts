@@ -1,6 +1,5 @@
-import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
-import { configSpec } from "./config.js";
+import { configSpec, manifest } from "./config.js";
 import { domainOf } from "./mail/message-id.js";
 import { createEmailReactions, EMAIL_TOPICS } from "./mail/reactions.js";
 import { createRetentionSweeper } from "./mail/retention.js";
@@ -14,14 +13,13 @@ const RETENTION_SWEEP_MS = 60 * 60 * 1000;
 
 /** The Email service: customer and operations mail, one identity per mail however often an event arrives. */
 export const emailService = defineService({
-  name: "email",
-  version: "0.1.0",
+  manifest,
   description:
     "Sends the order confirmation and cancellation mails and the operations sales digest over SMTP; each mail's Message-ID is derived from the event it answers.",
   configSpec,
   migrations: emailMigrations,
   consumer: {
-    ...subscriptionOf("email", EMAIL_TOPICS),
+    topics: EMAIL_TOPICS,
     handler: ({ config, logger }) =>
       createEmailReactions(
         {

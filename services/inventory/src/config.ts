@@ -1,8 +1,11 @@
-import { type ConfigOf, serviceConfigSpec } from "@herald/service-kit";
+import { type ConfigOf, readServiceManifest, serviceConfigSpec } from "@herald/service-kit";
+
+/** The service as its package.json declares it: name, version, port, the topics it writes and reads. */
+export const manifest = readServiceManifest(import.meta.url);
 
 /** Every setting of the Inventory service; `.env.example` documents each with its development default. */
 export const configSpec = {
-  ...serviceConfigSpec({ port: 3002 }),
+  ...serviceConfigSpec(manifest),
 };
 
 export type InventoryConfig = ConfigOf<typeof configSpec>;

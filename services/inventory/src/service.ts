@@ -1,6 +1,5 @@
-import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
-import { configSpec } from "./config.js";
+import { configSpec, manifest } from "./config.js";
 import { INVENTORY_ERROR_STATUS } from "./errors.js";
 import { inventoryMigrations } from "./migrations.js";
 import { CONSUMED_TOPICS, createInventoryReactions } from "./reservations/reactions.js";
@@ -9,14 +8,13 @@ import { registerStockRoutes } from "./stock/routes.js";
 
 /** The Inventory service: stock per SKU, all-or-nothing reservations, their release, sale and restock. */
 export const inventoryService = defineService({
-  name: "inventory",
-  version: "0.1.0",
+  manifest,
   description:
     "Stock per SKU. Reserves every line of a placed order or none, releases on payment failure or cancellation, turns a confirmed reservation into a sale and restocks a cancelled sale.",
   configSpec,
   migrations: inventoryMigrations,
   consumer: {
-    ...subscriptionOf("inventory", CONSUMED_TOPICS),
+    topics: CONSUMED_TOPICS,
     handler: (context) => createInventoryReactions(context),
   },
   // The only bodies are {"onHand": n} and {"delta": n}.

@@ -1,8 +1,11 @@
-import { type ConfigOf, env, loadConfig, serviceConfigSpec } from "@herald/service-kit";
+import { type ConfigOf, env, loadConfig, readServiceManifest, serviceConfigSpec } from "@herald/service-kit";
+
+/** The service as its package.json declares it: name, version, port, the topics it writes and reads. */
+export const manifest = readServiceManifest(import.meta.url);
 
 /** Every setting of the Order service; `.env.example` documents each with its development default. */
 export const configSpec = {
-  ...serviceConfigSpec({ port: 3001 }),
+  ...serviceConfigSpec(manifest),
   ORDER_RATE_LIMIT_PER_CUSTOMER: env.integer({
     description: "orders one customer may place per minute (429 beyond)",
     default: 30,

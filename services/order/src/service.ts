@@ -1,8 +1,7 @@
-import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
 import { Counter } from "prom-client";
 import { registerCatalogRoutes } from "./catalog/routes.js";
-import { configSpec } from "./config.js";
+import { configSpec, manifest } from "./config.js";
 import { ORDER_ERROR_STATUS } from "./errors.js";
 import { orderMigrations } from "./migrations.js";
 import { createOrderHandler } from "./orders/handler.js";
@@ -19,13 +18,12 @@ const IDEMPOTENCY_PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** The Order service: HTTP placement and cancellation, and the order side of the saga. */
 export const orderService = defineService({
-  name: "order",
-  version: "0.1.0",
+  manifest,
   description: "Places and cancels orders; the order saga runs on Kafka events behind it.",
   configSpec,
   migrations: orderMigrations,
   consumer: {
-    ...subscriptionOf("order", SAGA_TOPICS),
+    topics: SAGA_TOPICS,
     handler: ({ pool, logger, now }) => createSagaHandler(createOrderHandler({ pool, now }), logger),
   },
   http: { errorStatus: ORDER_ERROR_STATUS, bodyLimit: BODY_LIMIT },

@@ -1,8 +1,11 @@
-import { type ConfigOf, env, loadConfig, serviceConfigSpec } from "@herald/service-kit";
+import { type ConfigOf, env, loadConfig, readServiceManifest, serviceConfigSpec } from "@herald/service-kit";
+
+/** The service as its package.json declares it: name, version, port, the topics it writes and reads. */
+export const manifest = readServiceManifest(import.meta.url);
 
 /** Every setting of the Payment service; `.env.example` documents each with its development default. */
 export const configSpec = {
-  ...serviceConfigSpec({ port: 3003 }),
+  ...serviceConfigSpec(manifest),
   PAYMENT_GATEWAY_LATENCY_MS: env.integer({
     description: "how long each call to the simulated card processor takes",
     default: 150,

@@ -1,6 +1,5 @@
-import { subscriptionOf } from "@herald/events";
 import { defineService } from "@herald/service-kit";
-import { configSpec } from "./config.js";
+import { configSpec, manifest } from "./config.js";
 import { PAYMENT_ERROR_STATUS } from "./errors.js";
 import { createSimulatedGateway } from "./gateway/simulator.js";
 import { paymentMigrations } from "./migrations.js";
@@ -10,14 +9,13 @@ import { createPaymentWorker } from "./payments/worker.js";
 
 /** The Payment service: charges each order once when it is placed and reserved, refunds on cancellation. */
 export const paymentService = defineService({
-  name: "payment",
-  version: "0.1.0",
+  manifest,
   description:
     "Charges an order once its stock is reserved, through a card gateway with idempotency keys; refunds it if the order is cancelled after the charge.",
   configSpec,
   migrations: paymentMigrations,
   consumer: {
-    ...subscriptionOf("payment", CONSUMED_TOPICS),
+    topics: CONSUMED_TOPICS,
     handler: ({ logger, now }) => createPaymentReactions({ logger, now: () => now().getTime() }),
   },
   http: { errorStatus: PAYMENT_ERROR_STATUS, bodyLimit: 16 * 1024 },

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { Component } from "../component.js";
 import { defaultStackOptions } from "../config.js";
 import { infraFromEnvironment } from "../environment.js";
-import { discoverServices, serviceComponents } from "../service-processes.js";
-import type { ServiceName } from "../services.js";
+import { serviceComponents } from "../service-processes.js";
 import { createStack, type Infra } from "../stack.js";
+import { discoverServices, type ServiceName } from "../workspace.js";
 
 /** The running services of an end-to-end run, each a separate process with its own relay process. */
 export interface System {

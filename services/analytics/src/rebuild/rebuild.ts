@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { type DomainEvent, type EventSerde, EventsError, SUBSCRIPTIONS } from "@herald/events";
+import { type DomainEvent, type EventSerde, EventsError } from "@herald/events";
 import { withTransaction } from "@herald/service-kit";
 import type { EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import pg from "pg";
+import { manifest } from "../config.js";
 import { AnalyticsError } from "../errors.js";
 import { applyEvents } from "../projection/store.js";
 
@@ -150,7 +151,7 @@ async function replay(
   if (targets.size === 0) return { replayed: 0, skipped: 0 };
 
   // The prefix the broker's ACLs let analytics read and delete groups under.
-  const groupId = `${SUBSCRIPTIONS.analytics.groupPrefix}${generation}-${randomUUID().slice(0, 8)}`;
+  const groupId = `${manifest.groupPrefix}${generation}-${randomUUID().slice(0, 8)}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   let replayed = 0;
   let skipped = 0;
