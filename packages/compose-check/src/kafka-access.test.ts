@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { aclCommands, committedKafkaAccess, renderKafkaAccess } from "./kafka-access.js";
 
 describe("compose's Kafka access file", () => {
-  it("given the committed file, when the contract is rendered, then they are the same (else run npm run kafka-access -w @herald/compose-check)", () => {
+  it("given the committed file, when the contract is rendered, then they are the same (else run npm run compose:files)", () => {
     expect(committedKafkaAccess()).toBe(renderKafkaAccess());
   });
 

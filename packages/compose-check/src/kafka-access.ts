@@ -16,7 +16,7 @@ export const KAFKA_ACCESS_FILE = join(repoRoot, "packages", "dev-stack", "compos
 const HEADER = `# Kafka access of the compose stack: the SCRAM users, topics and ACLs that kafka-init
 # (init-kafka.sh) provisions. Generated from the services' package.json (what each writes and reads,
 # through the dev stack's kafkaGrants and provisionedTopics) and the dev stack's logins, the same source the native broker is provisioned from. Do not edit: run
-# \`npm run kafka-access -w @herald/compose-check\`; a unit test fails while this file is out of step.
+# \`npm run compose:files\`; a unit test fails while this file is out of step.
 `;
 
 /** The access file's text as the contract derives it today. */

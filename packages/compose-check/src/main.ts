@@ -119,7 +119,7 @@ async function main(flags: readonly string[]): Promise<void> {
       const problems = lintCompose(model, facts);
       if (committedKafkaAccess() !== renderKafkaAccess())
         problems.push(
-          `${KAFKA_ACCESS_FILE} is out of step with the contract: run npm run kafka-access -w @herald/compose-check`,
+          `${KAFKA_ACCESS_FILE} is out of step with the contract: run npm run compose:files`,
         );
       const pending = facts.services.filter((service) => !service.configSpec).map((service) => service.name);
       if (pending.length > 0)

@@ -1,6 +1,7 @@
 -- One database and one login role per Herald service, each role limited to its own database,
--- plus the schema registry's store. Docker's Postgres image runs this once on a fresh volume;
--- the native stack provisions the same logins (src/postgres.ts, kept in step by a unit test).
+-- plus the schema registry's store. Docker's Postgres image runs this once on a fresh volume; the
+-- native stack provisions the same logins (src/postgres.ts). Generated from the services'
+-- package.json files: do not edit, run `npm run compose:files` (a unit test fails until then).
 -- Passwords are development defaults only.
 CREATE ROLE herald_order WITH LOGIN PASSWORD 'herald_order_dev';
 CREATE ROLE herald_inventory WITH LOGIN PASSWORD 'herald_inventory_dev';

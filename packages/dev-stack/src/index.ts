@@ -20,6 +20,7 @@ export {
 } from "./kafka-access.js";
 export { kafkaConfig } from "./kafka-client.js";
 export { uniqueName } from "./names.js";
+export { renderInitDatabases } from "./postgres.js";
 export { createScratchSchema, type ScratchSchema } from "./scratch-schema.js";
 export {
   databaseLogin,

@@ -13,6 +13,23 @@ export function stackLogins(): DatabaseLogin[] {
   return [...SERVICE_NAMES.map((service) => databaseLogin(service)), databaseLogin("registry")];
 }
 
+const INIT_HEADER = `-- One database and one login role per Herald service, each role limited to its own database,
+-- plus the schema registry's store. Docker's Postgres image runs this once on a fresh volume; the
+-- native stack provisions the same logins (src/postgres.ts). Generated from the services'
+-- package.json files: do not edit, run \`npm run compose:files\` (a unit test fails until then).
+-- Passwords are development defaults only.
+`;
+
+/** Compose's Postgres init script, for the same logins the native stack provisions. */
+export function renderInitDatabases(logins: readonly DatabaseLogin[] = stackLogins()): string {
+  const lines = (statement: (login: DatabaseLogin) => string) => logins.map(statement).join("\n");
+  return `${INIT_HEADER}${[
+    lines((l) => `CREATE ROLE ${l.role} WITH LOGIN PASSWORD '${l.password}';`),
+    lines((l) => `CREATE DATABASE ${l.database} OWNER ${l.role};`),
+    lines((l) => `REVOKE ALL ON DATABASE ${l.database} FROM PUBLIC;`),
+  ].join("\n\n")}\n`;
+}
+
 /**
  * Postgres as `options.postgres` says: an existing server, a cluster of the stack's own, or the
  * server when one answers and its own cluster otherwise. Either way each login gets its own
