@@ -118,7 +118,7 @@ export function formatWindow(report: WindowReport): string {
   const n = report.stillOnOld.length;
   const verdict =
     n === 0
-      ? `no group reads the old version: the window can close (stop publishing ${report.from.subject}, then delete the subject once ${report.from.topic}'s retention has passed)`
+      ? `no group reads the old version: the window can close (stop publishing ${report.from.subject}, then delete the subject once the retention of ${report.from.topic} has passed)`
       : `${n} group${n === 1 ? "" : "s"} still read${n === 1 ? "s" : ""} the old version (${report.stillOnOld.join(", ")}): keep publishing both`;
   return [side("old", report.from), side("new", report.to), "", ...table, "", verdict].join("\n");
 }

@@ -78,7 +78,8 @@ async function main(): Promise<number> {
   try {
     const [oldEnds, newEnds] = [await topicEnds(admin, from.topic), await topicEnds(admin, to.topic)];
     const groupIds = (await admin.listGroups()).groups
-      .filter((group) => group.protocolType === "consumer")
+      // Consumer groups, and groups that only ever committed offsets (no protocol), not Connect's.
+      .filter((group) => group.protocolType === "consumer" || group.protocolType === "")
       .map((group) => group.groupId);
     const described = groupIds.length ? (await admin.describeGroups(groupIds)).groups : [];
     const facts: GroupFacts[] = [];
