@@ -77,7 +77,9 @@ export function serviceComponents(
     });
     const relayPort = descriptor.relayMetricsPort;
     if (!relayPort) return { service, relay: undefined };
-    const [relayCommand, relayArgs] = runTs(join(repoRoot, "packages", "outbox", "src", "relay-main.ts"));
+    const [relayCommand, relayArgs] = runTs(
+      join(repoRoot, "packages", "service-kit", "src", "relay-main.ts"),
+    );
     const relay = daemonComponent(options, {
       name: `${descriptor.service}-relay`,
       port: relayPort,

@@ -7,6 +7,7 @@ import { registryComponent, schemaRegistryUrl } from "./registry.js";
 import { serviceComponents } from "./service-processes.js";
 import { databaseLogin, databaseUrl, KAFKA_ADMIN_LOGIN, type KafkaLogin } from "./services.js";
 import { discoverServices, SERVICE_NAMES, type ServiceName } from "./workspace.js";
+import { zipkinComponent } from "./zipkin.js";
 
 /** Where every piece of infrastructure is reached; the same shape whether started here or given. */
 export interface Infra {
@@ -64,6 +65,8 @@ export function createStack(options: StackOptions, scope: StackScope = { service
     kafkaComponent(options),
     registryComponent(options, postgres),
     mailSinkComponent(options),
+    // The trace UI, for a stack that runs the services (the e2e tier starts it in its setup).
+    ...(scope.services ? [zipkinComponent(options)] : []),
   ];
   const { services, relays } = scope.services
     ? serviceComponents(options, infra, discoverServices(undefined, options.ports.serviceOffset))

@@ -100,3 +100,19 @@ export function ensureMavenDistribution(dir: string, coordinates: string, what: 
   writeFileSync(join(dir, ".complete"), "");
   return unpacked;
 }
+
+/** Downloads one Maven artifact as it is (e.g. an executable jar) into `dir` once; returns its path. */
+export function ensureMavenArtifact(dir: string, coordinates: string, what: string): string {
+  const complete = join(dir, ".complete");
+  if (existsSync(complete)) {
+    const kept = readdirSync(dir).find((file) => file.endsWith(".jar"));
+    if (kept) return join(dir, kept);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  runMaven(["dependency:copy", `-Dartifact=${coordinates}`, `-DoutputDirectory=${dir}`], dir, what);
+  const jar = readdirSync(dir).find((file) => file.endsWith(".jar"));
+  if (!jar) throw new StackError(`${what}: Maven returned no jar`, `remove ${dir} and try again`);
+  writeFileSync(complete, "");
+  return join(dir, jar);
+}

@@ -8,6 +8,7 @@ import {
 } from "@herald/events";
 import type pg from "pg";
 import { OutboxError } from "./errors.js";
+import { rowTraceparent } from "./tracing.js";
 
 // The CTE records the writer's transaction id, and each row its writer's schema fingerprint (the
 // relay encodes a row only with that schema). The relay's watermark relies on the INSERT locking the
@@ -45,14 +46,18 @@ export async function enqueueAll(tx: pg.ClientBase, events: readonly DomainEvent
         throw new OutboxError("OUTBOX_SCHEMA_VIOLATION", `not enqueued: ${error.message}`, { cause: error });
       throw error;
     }
-    const { metadata } = event.data;
+    // The producing span: the active one when tracing records (the row and the event both carry it).
+    const traceparent = rowTraceparent(event.data.metadata.traceparent);
+    const data =
+      traceparent === event.data.metadata.traceparent ? event.data : withTraceparent(event, traceparent);
+    const { metadata } = data;
     columns[0]!.push(key);
     columns[1]!.push(topic);
     columns[2]!.push(event.type);
     columns[3]!.push(metadata.eventId);
     columns[4]!.push(metadata.correlationId);
-    (columns[5] as (string | null)[]).push(metadata.traceparent);
-    columns[6]!.push(JSON.stringify(event.data));
+    (columns[5] as (string | null)[]).push(traceparent);
+    columns[6]!.push(JSON.stringify(data));
     columns[7]!.push(schemaFingerprintOf(event.type)!);
   }
   try {
@@ -67,4 +72,8 @@ export async function enqueueAll(tx: pg.ClientBase, events: readonly DomainEvent
       );
     throw error;
   }
+}
+
+function withTraceparent(event: DomainEvent, traceparent: string | null): DomainEvent["data"] {
+  return { ...event.data, metadata: { ...event.data.metadata, traceparent } };
 }

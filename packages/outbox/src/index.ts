@@ -46,3 +46,12 @@ export {
   relayConfigFromEnvironment,
 } from "./relay-config.js";
 export { withSavepoint } from "./savepoint.js";
+export {
+  activeTraceparent,
+  formatTraceparent,
+  parseTraceparent,
+  startPublishSpans,
+  tracedCause,
+  traceProcessing,
+  traceWork,
+} from "./tracing.js";

@@ -8,6 +8,7 @@ import { collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { AUTH_ERROR_STATUS, type Authenticator, hasRole } from "./auth.js";
 import { ServiceKitError } from "./errors.js";
 import { SAFE_STRING_PATTERN } from "./strings.js";
+import { traceHttp } from "./telemetry.js";
 
 /** A readiness probe: resolves when the dependency is usable, throws (or times out) when not. */
 export type ReadinessCheck = () => Promise<void>;
@@ -106,6 +107,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     },
   }) as unknown as FastifyInstance;
 
+  traceHttp(app); // first: every other hook and handler runs in the request's span
   app.addSchema(errorResponseSchema);
   guardRoutes(app, options.auth);
   // JSON only: a cross-site form or a text/plain fetch cannot reach a route that changes state.

@@ -1,9 +1,13 @@
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from "pino";
+import { traceLogFields } from "./telemetry.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = LevelWithSilent;
 
-/** The service's root logger: JSON lines, ISO timestamps, the service name on every line, secrets redacted. */
+/**
+ * The service's root logger: JSON lines, ISO timestamps, the service name on every line, secrets
+ * redacted, and `trace_id`/`span_id` on a line written inside a span.
+ */
 export function createLogger(options: {
   service: string;
   level?: LogLevel;
@@ -14,6 +18,7 @@ export function createLogger(options: {
       level: options.level ?? "info",
       base: { service: options.service },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: traceLogFields,
       redact: {
         paths: [
           "req.headers.authorization",

@@ -32,6 +32,7 @@ import { groupIdOf, type ServiceManifest } from "./manifest.js";
 import { type Migration, runMigrations } from "./migrations.js";
 import { postgresReadiness } from "./postgres.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
+import { startTelemetry } from "./telemetry.js";
 
 /** The settings every service has; a service spreads this into its own spec and adds its keys. */
 export function serviceConfigSpec(defaults: Pick<ServiceManifest, "port">) {
@@ -268,6 +269,8 @@ export async function startService<S extends ServiceConfigSpec>(
   const { pool, logger, kafka, serde, metrics } = context;
   const config = sharedConfig(context.config);
   const shutdown = options.shutdown ?? createShutdown({ logger });
+  const telemetry = startTelemetry(context.name, options.env ?? process.env); // closed last: flushes spans
+  shutdown.add("telemetry", () => telemetry.shutdown());
   shutdown.add("postgres", () => pool.end());
   try {
     const applied = await runMigrations(pool, [...outboxMigrations, ...definition.migrations]);

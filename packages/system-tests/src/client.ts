@@ -96,13 +96,17 @@ export async function createClient(system: Pick<System, "url">) {
   const tokenFor = (orderId: string) => owners.get(orderId) ?? support;
 
   const client = {
-    /** Places the order as the customer it names (a token for its customerId and customerEmail). */
-    async place(body: { customerId: string; customerEmail: string }, idempotencyKey?: string) {
+    /** Places the order as the customer it names (a token for its customerId and customerEmail); `headers` e.g. a traceparent. */
+    async place(
+      body: { customerId: string; customerEmail: string },
+      idempotencyKey?: string,
+      headers: Record<string, string> = {},
+    ) {
       const token = await testTokens.customer(body.customerId, body.customerEmail);
       const placed = await call<{ orderId: string; status: string }>(
         `${system.url("order")}/orders`,
         token,
-        json(body, idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+        json(body, { ...headers, ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}) }),
       );
       if (placed.body?.orderId) owners.set(placed.body.orderId, token);
       return placed;

@@ -1,6 +1,8 @@
 import { inject } from "vitest";
+import { defaultStackOptions } from "../config.js";
 import { kafkaLoginEnvironment } from "../services.js";
 import type { Infra } from "../stack.js";
+import { zipkinUrl } from "../zipkin.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -44,5 +46,11 @@ export { kafkaConfig } from "../kafka-client.js";
 export { uniqueName } from "../names.js";
 export { createScratchSchema, type ScratchSchema } from "../scratch-schema.js";
 export { KAFKA_ADMIN_LOGIN, kafkaLoginEnvironment } from "../services.js";
+/** The stack's trace collector and UI (the e2e tier's global setup starts it). */
+export { ZIPKIN_VERSION, zipkinComponent, zipkinUrl } from "../zipkin.js";
 export { type System, startSystem } from "./system.js";
 export type { Infra };
+/** The e2e tier's Zipkin (UI and query API), as its global setup started it. */
+export function traceCollectorUrl(): string {
+  return zipkinUrl(defaultStackOptions());
+}

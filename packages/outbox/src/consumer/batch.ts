@@ -2,6 +2,7 @@ import type { DomainEvent } from "@herald/events";
 import type { EachBatchPayload } from "kafkajs";
 import { redriveMarkOf } from "../parked-keys.js";
 import { sleep } from "../retry.js";
+import { traceProcessing } from "../tracing.js";
 import type { ConsumerContext } from "./context.js";
 import type { DeadLetters, Origin } from "./dead-letter.js";
 import { decode } from "./decode.js";
@@ -43,7 +44,9 @@ export class BatchHandler {
   ): Promise<boolean> {
     const where = `${origin.topic}/${origin.partition}`;
     try {
-      return await this.consumeUntilFinal(origin, heartbeat, active, where);
+      return await traceProcessing(origin, this.ctx.settings.groupId, () =>
+        this.consumeUntilFinal(origin, heartbeat, active, where),
+      );
     } finally {
       this.ctx.monitor.unblock(where);
     }

@@ -2,6 +2,7 @@ import { type IHeaders, type Message, Partitioners, type Producer } from "kafkaj
 import { errorMessage, OutboxError } from "../errors.js";
 import { HEADERS } from "../headers.js";
 import { notify } from "../retry.js";
+import { startPublishSpans } from "../tracing.js";
 import type { RelayContext } from "./context.js";
 import type { Row } from "./reading.js";
 import type { PublishedEvent } from "./types.js";
@@ -57,13 +58,19 @@ export class Publisher {
   async send(entries: readonly Encoded[]): Promise<void> {
     const { metrics, hooks, settings } = this.ctx;
     const byTopic = new Map<string, Message[]>();
-    for (const { row, value } of entries) {
+    const spans = startPublishSpans(
+      entries.map((entry) => entry.row),
+      settings.topicName,
+      this.ctx.clockOffsetMs,
+    );
+    for (const [index, { row, value }] of entries.entries()) {
       const headers: IHeaders = {
         [HEADERS.eventType]: row.event_type,
         [HEADERS.eventId]: row.event_id,
         [HEADERS.correlationId]: row.correlation_id,
       };
-      if (row.traceparent) headers[HEADERS.traceparent] = row.traceparent;
+      const traceparent = spans.traceparent(index);
+      if (traceparent) headers[HEADERS.traceparent] = traceparent;
       const topic = settings.topicName(row.topic);
       let messages = byTopic.get(topic);
       if (!messages) {
@@ -79,6 +86,7 @@ export class Publisher {
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
     } catch (error) {
+      spans.end(error);
       await this.dropProducer();
       throw new OutboxError(
         "OUTBOX_PUBLISH_FAILED",
@@ -86,6 +94,7 @@ export class Publisher {
         { cause: error },
       );
     }
+    spans.end();
     const ackedAt = Date.now();
     const events: PublishedEvent[] = entries.map(({ row }) => {
       const writtenAt = Number(row.written_ms) - this.ctx.clockOffsetMs;

@@ -1,5 +1,5 @@
 import { createMetadata, type EventOf } from "@herald/events";
-import { enqueue } from "@herald/outbox";
+import { enqueue, traceWork } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -218,7 +218,14 @@ export function createMailSender(options: MailSenderOptions): MailSender {
 
   async function sendDue(): Promise<number> {
     const claimed = await claimDueMails(pool, { limit: options.concurrency, leaseMs: options.leaseMs });
-    const outcomes = await Promise.allSettled(claimed.map(attempt));
+    // Each attempt joins the trace of the event that asked for the mail.
+    const outcomes = await Promise.allSettled(
+      claimed.map((mail) =>
+        traceWork("email send", mail.cause.traceparent, { "herald.email.template": mail.template }, () =>
+          attempt(mail),
+        ),
+      ),
+    );
     for (const outcome of outcomes)
       if (outcome.status === "rejected")
         // Recording the outcome failed (database unreachable): the lease brings the mail back.

@@ -1,4 +1,5 @@
 import type { EmailTemplate, Metadata, Money, ShippingAddress } from "@herald/events";
+import { tracedCause } from "@herald/outbox";
 import type pg from "pg";
 import type { FactUpdate, MailDraft, OrderFacts } from "./compose.js";
 
@@ -71,7 +72,7 @@ export async function recordMail(tx: pg.ClientBase, draft: MailDraft): Promise<b
       draft.orderId,
       draft.periodId,
       draft.cause.eventId,
-      JSON.stringify(draft.cause),
+      JSON.stringify(tracedCause(draft.cause)), // the sender's span continues the trace from here
       draft.content.subject,
       draft.content.html,
       draft.content.text,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { DomainEvent, TopicName } from "@herald/events";
 import { topicOf } from "@herald/events";
-import { enqueueAll } from "@herald/outbox";
+import { enqueueAll, tracedCause } from "@herald/outbox";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { stamp } from "./announce.js";
@@ -58,7 +58,8 @@ export function createPaymentReactions(options: ReactionOptions) {
     const asksGateway = facts.some(
       (fact) => fact.type === "ChargeRequested" || fact.type === "RefundRequested",
     );
-    await savePayment(tx, next, asksGateway ? metadata : undefined);
+    // The cause keeps this span, so the worker's gateway call continues the order's trace from here.
+    await savePayment(tx, next, asksGateway ? tracedCause(metadata) : undefined);
     await enqueueAll(tx, stamp(announcements(facts, next), metadata, at));
     log.info(
       { type: event.type, recorded: facts.map((fact) => fact.type), status: next.payment?.status ?? null },

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { enqueueAll } from "@herald/outbox";
+import { enqueueAll, traceWork } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -46,6 +46,8 @@ interface Call {
   readonly orderId: string;
   readonly operation: GatewayOperation;
   readonly state: PaymentState;
+  /** The trace of the event that asked for the call. */
+  readonly traceparent: string | null;
 }
 
 /**
@@ -77,13 +79,19 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
       const claimed: Call[] = [];
       const at = now();
       for (const orderId of await claimDue(tx, at, limit)) {
-        const { state } = await lockPayment(tx, orderId);
+        const { state, cause } = await lockPayment(tx, orderId);
         const facts = decide({ type: "StartGatewayCall", leaseMs }, state, { now: at, newPaymentId });
         if (facts.length === 0) continue;
         const next = fold(state, facts);
         await savePayment(tx, next);
         const started = facts.find((fact) => fact.type === "GatewayCallStarted");
-        if (started) claimed.push({ orderId, operation: started.operation, state: next });
+        if (started)
+          claimed.push({
+            orderId,
+            operation: started.operation,
+            state: next,
+            traceparent: cause?.traceparent ?? null,
+          });
       }
       return claimed;
     });
@@ -147,9 +155,17 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
     else logger.info(fields, "gateway call settled");
   }
 
+  /** The call and its recording, in a span of the order's trace. */
+  function settle(call: Call): Promise<void> {
+    const attributes = { "herald.payment.operation": call.operation, "herald.order.id": call.orderId };
+    return traceWork(`payment ${call.operation}`, call.traceparent, attributes, async () =>
+      record(call, await callGateway(call)),
+    );
+  }
+
   async function runOnce(): Promise<number> {
     const claimed = await claim(batchSize);
-    await Promise.all(claimed.map(async (call) => record(call, await callGateway(call))));
+    await Promise.all(claimed.map((call) => settle(call)));
     return claimed.length;
   }
 
@@ -169,8 +185,7 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
         logger.warn({ err: error }, "payment worker could not claim due work; trying again");
       }
       for (const call of claimed) {
-        const settled: Promise<void> = callGateway(call)
-          .then((outcome) => record(call, outcome))
+        const settled: Promise<void> = settle(call)
           .catch((error: unknown) =>
             logger.warn(
               { err: error, orderId: call.orderId },
