@@ -1,3 +1,5 @@
+import { HeraldError } from "./herald-error.js";
+
 export type EventsErrorCode =
   /** An event does not match its Avro schema (missing field, wrong type, out-of-range number). */
   | "EVENTS_SCHEMA_VIOLATION"
@@ -17,15 +19,8 @@ export type EventsErrorCode =
   | "EVENTS_REGISTRY_REJECTED";
 
 /** Every failure of `@herald/events`; `code` says what happened, `retryable` whether trying again can help. */
-export class EventsError extends Error {
-  override readonly name = "EventsError";
-  readonly retryable: boolean;
-  constructor(
-    readonly code: EventsErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.retryable = code === "EVENTS_REGISTRY_UNAVAILABLE";
+export class EventsError extends HeraldError<EventsErrorCode> {
+  constructor(code: EventsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, retryable: code === "EVENTS_REGISTRY_UNAVAILABLE" });
   }
 }

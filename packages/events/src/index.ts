@@ -1,5 +1,6 @@
 export { schemaFingerprintOf, validateEvent } from "./avro.js";
 export { EventsError, type EventsErrorCode } from "./errors.js";
+export { type ErrorDetail, HeraldError, type HeraldErrorOptions } from "./herald-error.js";
 export type { DomainEvent, EventOf } from "./events.js";
 export { EVENT_SCHEMAS, type EventSchema } from "./generated/schemas.js";
 export * from "./generated/types.js";

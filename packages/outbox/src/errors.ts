@@ -1,3 +1,5 @@
+import { HeraldError } from "@herald/events";
+
 export type OutboxErrorCode =
   /** An event given to `enqueue` does not match its Avro schema; nothing was written. */
   | "OUTBOX_SCHEMA_VIOLATION"
@@ -49,16 +51,9 @@ const RETRYABLE: ReadonlySet<OutboxErrorCode> = new Set([
 ]);
 
 /** Every failure of `@herald/outbox`; `code` says what happened, `retryable` whether trying again can help. */
-export class OutboxError extends Error {
-  override readonly name = "OutboxError";
-  readonly retryable: boolean;
-  constructor(
-    readonly code: OutboxErrorCode,
-    message: string,
-    options?: { cause?: unknown; retryable?: boolean },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.retryable = options?.retryable ?? RETRYABLE.has(code);
+export class OutboxError extends HeraldError<OutboxErrorCode> {
+  constructor(code: OutboxErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(code, message, { ...options, retryable: options?.retryable ?? RETRYABLE.has(code) });
   }
 }
 

@@ -48,7 +48,7 @@ declare module "fastify" {
 type AuthErrorCode = Extract<ServiceKitErrorCode, `AUTH_${string}`>;
 
 function authError(code: AuthErrorCode, message: string, cause?: unknown): ServiceKitError {
-  return new ServiceKitError(code, message, false, cause === undefined ? undefined : { cause });
+  return new ServiceKitError(code, message, { cause });
 }
 
 export const AUTH_ERROR_STATUS: Readonly<Record<AuthErrorCode, number>> = {

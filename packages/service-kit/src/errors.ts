@@ -1,3 +1,5 @@
+import { HeraldError } from "@herald/events";
+
 export type ServiceKitErrorCode =
   | "SERVICE_CONFIG_INVALID"
   /** A package.json's `herald` block does not declare a service the kit can run. */
@@ -19,14 +21,4 @@ export type ServiceKitErrorCode =
   | "RATE_LIMITED";
 
 /** A problem starting or running a service's plumbing; `retryable` says whether trying again can help. */
-export class ServiceKitError extends Error {
-  override readonly name = "ServiceKitError";
-  constructor(
-    readonly code: ServiceKitErrorCode,
-    message: string,
-    readonly retryable = false,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class ServiceKitError extends HeraldError<ServiceKitErrorCode> {}

@@ -64,10 +64,7 @@ export async function runMigrations(
           throw new ServiceKitError(
             "SERVICE_MIGRATION_FAILED",
             `migration ${migration.id} failed: ${(error as Error).message}`,
-            false,
-            {
-              cause: error,
-            },
+            { cause: error },
           );
         }
         ran.push(migration.id);

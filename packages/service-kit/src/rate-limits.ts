@@ -31,7 +31,7 @@ export function rateLimits(app: FastifyInstance, limits: readonly RateLimit[]): 
       throw new ServiceKitError(
         "RATE_LIMITED",
         `too many requests ${limit.name}: at most ${limit.max} in ${limit.windowMs / 1000} s; retry after ${result.ttlInSeconds} s`,
-        true,
+        { retryable: true },
       );
     }
   };

@@ -1,3 +1,5 @@
+import { HeraldError } from "@herald/events";
+
 export type AnalyticsErrorCode =
   | "ANALYTICS_INVALID"
   | "ANALYTICS_ORDER_NOT_FOUND"
@@ -7,18 +9,7 @@ export type AnalyticsErrorCode =
   | "ANALYTICS_REBUILD_FAILED";
 
 /** Everything the Analytics service refuses or fails at; `retryable` says whether trying again can help. */
-export class AnalyticsError extends Error {
-  override readonly name = "AnalyticsError";
-  constructor(
-    readonly code: AnalyticsErrorCode,
-    message: string,
-    readonly retryable = false,
-    readonly details?: { path: string; message: string }[],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class AnalyticsError extends HeraldError<AnalyticsErrorCode> {}
 
 /** How the HTTP error handler answers each code. */
 export const ANALYTICS_ERROR_STATUS: Readonly<Record<AnalyticsErrorCode, number>> = {

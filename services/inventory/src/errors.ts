@@ -1,3 +1,5 @@
+import { HeraldError } from "@herald/events";
+
 export type InventoryErrorCode =
   | "INVENTORY_UNKNOWN_SKU"
   | "INVENTORY_BELOW_RESERVED"
@@ -9,18 +11,7 @@ export type InventoryErrorCode =
   | "INVENTORY_INVALID_EVENT";
 
 /** Everything the Inventory service refuses or fails at; `retryable` says whether trying again can help. */
-export class InventoryError extends Error {
-  override readonly name = "InventoryError";
-  constructor(
-    readonly code: InventoryErrorCode,
-    message: string,
-    readonly retryable = false,
-    readonly details?: { path: string; message: string }[],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class InventoryError extends HeraldError<InventoryErrorCode> {}
 
 /** How the HTTP error handler answers each code. */
 export const INVENTORY_ERROR_STATUS: Readonly<Record<InventoryErrorCode, number>> = {

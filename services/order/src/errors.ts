@@ -1,3 +1,5 @@
+import { HeraldError } from "@herald/events";
+
 export type OrderErrorCode =
   | "ORDER_INVALID"
   | "ORDER_NOT_FOUND"
@@ -14,18 +16,7 @@ export type OrderErrorCode =
   | "ORDER_FORBIDDEN";
 
 /** Everything the Order service refuses or fails at; `retryable` says whether trying again can help. */
-export class OrderError extends Error {
-  override readonly name = "OrderError";
-  constructor(
-    readonly code: OrderErrorCode,
-    message: string,
-    readonly retryable = false,
-    readonly details?: { path: string; message: string }[],
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class OrderError extends HeraldError<OrderErrorCode> {}
 
 /** How the HTTP error handler answers each code. */
 export const ORDER_ERROR_STATUS: Readonly<Record<OrderErrorCode, number>> = {

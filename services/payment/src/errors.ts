@@ -1,4 +1,4 @@
-import type { PaymentFailureReason } from "@herald/events";
+import { HeraldError, type HeraldErrorOptions, type PaymentFailureReason } from "@herald/events";
 
 export type PaymentErrorCode =
   | "PAYMENT_INVALID_REQUEST"
@@ -13,18 +13,16 @@ export type PaymentErrorCode =
  * nothing; after a timeout the charge may or may not have happened. PAYMENT_GATEWAY_REJECTED carries
  * the `reason` a payment refused for good fails with.
  */
-export class PaymentError extends Error {
-  override readonly name = "PaymentError";
+export class PaymentError extends HeraldError<PaymentErrorCode> {
+  /** Why the gateway declined, for the PaymentFailed event. */
   readonly reason: PaymentFailureReason | undefined;
   constructor(
-    readonly code: PaymentErrorCode,
+    code: PaymentErrorCode,
     message: string,
-    readonly retryable = false,
-    readonly details?: { path: string; message: string }[],
-    options?: { cause?: unknown; reason?: PaymentFailureReason },
+    options: HeraldErrorOptions & { reason?: PaymentFailureReason } = {},
   ) {
-    super(message, options);
-    this.reason = options?.reason;
+    super(code, message, options);
+    this.reason = options.reason;
   }
 }
 

@@ -161,14 +161,14 @@ function createStreamSlots(limits: StreamLimits) {
         throw new AnalyticsError(
           "ANALYTICS_STREAM_LIMIT",
           `at most ${limits.maxPerClient} summary streams per client; close one or retry later`,
-          true,
+          { retryable: true },
         );
       }
       if (total >= limits.maxConnections)
         throw new AnalyticsError(
           "ANALYTICS_STREAM_BUSY",
           "this instance serves as many summary streams as it can",
-          true,
+          { retryable: true },
         );
       total++;
       count(bySubject, subject, 1);
@@ -227,8 +227,7 @@ export function parseRange(
     throw new AnalyticsError(
       "ANALYTICS_INVALID",
       details.map((detail) => `${detail.path} ${detail.message}`).join("; "),
-      false,
-      details,
+      { details },
     );
   return { from, to, stepMs };
 }
@@ -236,8 +235,8 @@ export function parseRange(
 function parseLimit(raw: string | undefined, fallback: number): number {
   const limit = raw === undefined ? fallback : Number(raw);
   if (limit > 100)
-    throw new AnalyticsError("ANALYTICS_INVALID", "querystring/limit must be at most 100", false, [
-      { path: "querystring/limit", message: "must be at most 100" },
-    ]);
+    throw new AnalyticsError("ANALYTICS_INVALID", "querystring/limit must be at most 100", {
+      details: [{ path: "querystring/limit", message: "must be at most 100" }],
+    });
   return limit;
 }

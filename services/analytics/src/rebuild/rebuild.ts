@@ -62,7 +62,9 @@ export async function startRebuild(options: RebuildOptions): Promise<Rebuild> {
   try {
     const { rows } = await lock.query<{ locked: boolean }>(LOCK);
     if (!rows[0]?.locked)
-      throw new AnalyticsError("ANALYTICS_REBUILD_RUNNING", "a rebuild is already running", true);
+      throw new AnalyticsError("ANALYTICS_REBUILD_RUNNING", "a rebuild is already running", {
+        retryable: true,
+      });
   } catch (error) {
     lock.release();
     throw error;
@@ -101,15 +103,10 @@ export async function startRebuild(options: RebuildOptions): Promise<Rebuild> {
       await deleteRetiredRows(pool).catch(() => {});
       throw error instanceof AnalyticsError
         ? error
-        : new AnalyticsError(
-            "ANALYTICS_REBUILD_FAILED",
-            `rebuild failed: ${(error as Error).message}`,
-            true,
-            undefined,
-            {
-              cause: error,
-            },
-          );
+        : new AnalyticsError("ANALYTICS_REBUILD_FAILED", `rebuild failed: ${(error as Error).message}`, {
+            retryable: true,
+            cause: error,
+          });
     } finally {
       await release(lock);
     }
@@ -207,7 +204,7 @@ async function replay(
       failed ??= new AnalyticsError(
         "ANALYTICS_REBUILD_FAILED",
         `no progress for ${idleTimeoutMs} ms with ${targets.size} partitions still to read`,
-        true,
+        { retryable: true },
       );
       finish();
     }

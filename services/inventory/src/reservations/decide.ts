@@ -73,8 +73,7 @@ function requestedLines(lines: readonly { sku: string; quantity: number }[], ord
     throw new InventoryError(
       "INVENTORY_INVALID_EVENT",
       `OrderPlaced ${orderId}: ${bad.map((b) => `${b.path} ${b.message}`).join("; ")}`,
-      false,
-      bad,
+      { details: bad },
     );
   const quantities = new Map<string, number>();
   for (const line of lines) quantities.set(line.sku, (quantities.get(line.sku) ?? 0) + line.quantity);

@@ -135,7 +135,10 @@ function belowReserved(current: StockView, path: string, onHand: number): Invent
   return new InventoryError(
     "INVENTORY_BELOW_RESERVED",
     `${current.sku} has ${current.reserved} units reserved; on hand cannot go below that (asked for ${onHand})`,
-    false,
-    [{ path, message: `would leave ${onHand} on hand, below the ${current.reserved} units reserved` }],
+    {
+      details: [
+        { path, message: `would leave ${onHand} on hand, below the ${current.reserved} units reserved` },
+      ],
+    },
   );
 }

@@ -66,7 +66,6 @@ function crossCheck(input: OrderCommand | SagaEvent, order: Order): void {
     new OrderError(
       "ORDER_SAGA_FACT_MISMATCH",
       `${input.type} ${input.data.metadata.eventId} does not match order ${order.orderId}: ${what}`,
-      false,
     );
   if (input.data.orderId !== order.orderId) throw mismatch(`it names order ${input.data.orderId}`);
   if (input.type === "PaymentProcessed") {
@@ -87,24 +86,18 @@ function place(command: PlaceOrder["data"], state: OrderState): OrderEventDraft 
   if (state !== null) throw new OrderError("ORDER_ALREADY_EXISTS", `order ${command.orderId} already exists`);
   const { items, catalog } = command;
   if (items.length === 0 || items.length > MAX_LINES)
-    throw new OrderError(
-      "ORDER_INVALID",
-      `an order has 1 to ${MAX_LINES} lines, not ${items.length}`,
-      false,
-      [{ path: "items", message: `must have 1 to ${MAX_LINES} lines` }],
-    );
+    throw new OrderError("ORDER_INVALID", `an order has 1 to ${MAX_LINES} lines, not ${items.length}`, {
+      details: [{ path: "items", message: `must have 1 to ${MAX_LINES} lines` }],
+    });
   const invalid = items.flatMap((item, index) =>
     Number.isInteger(item.quantity) && item.quantity >= 1 && item.quantity <= MAX_QUANTITY
       ? []
       : [{ path: `items/${index}/quantity`, message: `must be an integer from 1 to ${MAX_QUANTITY}` }],
   );
   if (invalid.length > 0)
-    throw new OrderError(
-      "ORDER_INVALID",
-      invalid.map((i) => `${i.path} ${i.message}`).join("; "),
-      false,
-      invalid,
-    );
+    throw new OrderError("ORDER_INVALID", invalid.map((i) => `${i.path} ${i.message}`).join("; "), {
+      details: invalid,
+    });
 
   const firstIndex = new Map<string, number>();
   const repeated = new Set<string>();
@@ -121,8 +114,7 @@ function place(command: PlaceOrder["data"], state: OrderState): OrderEventDraft 
     throw new OrderError(
       "ORDER_DUPLICATE_SKU",
       `each SKU may appear once per order (add up the quantity instead); repeated: ${[...repeated].join(", ")}`,
-      false,
-      duplicates,
+      { details: duplicates },
     );
 
   const unknown = items.flatMap((item, index) =>
@@ -135,8 +127,7 @@ function place(command: PlaceOrder["data"], state: OrderState): OrderEventDraft 
         .filter((item) => !catalog.has(item.sku))
         .map((item) => item.sku)
         .join(", ")}`,
-      false,
-      unknown,
+      { details: unknown },
     );
 
   const lines: OrderLine[] = items.map((item) => {

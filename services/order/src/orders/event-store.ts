@@ -83,9 +83,7 @@ export async function appendToStream(
       throw new OrderError(
         "ORDER_CONCURRENCY_CONFLICT",
         `order ${orderId} changed after version ${expectedVersion} was read`,
-        true,
-        undefined,
-        { cause: error },
+        { retryable: true, cause: error },
       );
     throw error;
   }

@@ -50,8 +50,7 @@ export async function claimIdempotencyKey(
     throw new OrderError(
       "ORDER_IDEMPOTENCY_KEY_REUSED",
       "this Idempotency-Key was already used with a different request body; use a new key for a new request",
-      false,
-      [{ path: "headers/idempotency-key", message: "was used with a different body" }],
+      { details: [{ path: "headers/idempotency-key", message: "was used with a different body" }] },
     );
   return { statusCode: stored.status_code, body: stored.response };
 }

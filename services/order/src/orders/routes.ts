@@ -140,7 +140,7 @@ function customerOf(
 }
 
 function invalid(path: string, message: string): OrderError {
-  return new OrderError("ORDER_INVALID", `${path} ${message}`, false, [{ path, message }]);
+  return new OrderError("ORDER_INVALID", `${path} ${message}`, { details: [{ path, message }] });
 }
 
 /** The schema checks the ISO 8601 form; a leap second (23:59:60) passes it but is no instant a clock can name. */

@@ -104,8 +104,6 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
       throw new PaymentError(
         "PAYMENT_GATEWAY_REJECTED",
         `idempotency key ${key} was first used for a different request`,
-        false,
-        undefined,
         { reason: "OTHER" },
       );
     return recorded;
@@ -130,7 +128,7 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
     await delay(latencyMs, undefined, { signal });
     const { idempotencyKey: key, token, amount } = request;
     if (!TOKEN.test(token))
-      throw new PaymentError("PAYMENT_GATEWAY_REJECTED", "no such payment token", false, undefined, {
+      throw new PaymentError("PAYMENT_GATEWAY_REJECTED", "no such payment token", {
         reason: "INVALID_PAYMENT_METHOD",
       });
     const outcome = await withTransaction(pool, async (tx) => {
@@ -153,7 +151,7 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
       throw new PaymentError(
         "PAYMENT_GATEWAY_UNAVAILABLE",
         "the processor is temporarily unavailable; nothing was charged",
-        true,
+        { retryable: true },
       );
     return outcome;
   }
@@ -189,8 +187,6 @@ export function createSimulatedGateway(options: SimulatedGatewayOptions): Paymen
           throw new PaymentError(
             "PAYMENT_GATEWAY_REJECTED",
             `no charge ${chargeKey} of at least ${amount.amountMinor} ${amount.currency} to refund`,
-            false,
-            undefined,
             { reason: "OTHER" },
           );
         const row = await recordCall(tx, key, {

@@ -235,7 +235,9 @@ async function withTimeout<T>(work: (call: GatewayCall) => Promise<T>, ms: numbe
   const timer = setTimeout(
     () =>
       call.abort(
-        new PaymentError("PAYMENT_GATEWAY_TIMEOUT", `the gateway did not answer within ${ms} ms`, true),
+        new PaymentError("PAYMENT_GATEWAY_TIMEOUT", `the gateway did not answer within ${ms} ms`, {
+          retryable: true,
+        }),
       ),
     ms,
   );
