@@ -36,22 +36,34 @@ describe("upcastEventData", () => {
     expect(read.reason).toBe("OTHER");
   });
 
-  it("runs the upcasters written for the writer's schema first: a retyped field", () => {
+  it("runs the upcasters first, from the writer's schema on, one step to the next", () => {
     const { current, stored } = olderOrderPlaced();
-    // The older build stored the total as a string of minor units and a currency.
-    const { total, ...rest } = stored;
-    const old = { ...rest, total: `${total.amountMinor} ${total.currency}` };
+    const { total, customerEmail, ...rest } = stored;
+    // Writer aa stored the total as a string and the email as buyerEmail; writer bb had Money totals.
+    const byAa = { ...rest, buyerEmail: customerEmail, total: `${total.amountMinor} ${total.currency}` };
+    const byBb = { ...rest, buyerEmail: customerEmail, total };
     const totalAsMoney: Upcaster = {
       type: "OrderPlaced",
       from: "00aa00aa00aa00aa",
+      to: "00bb00bb00bb00bb",
       upcast: ({ total: text, ...data }) => {
         const [amountMinor, currency] = String(text).split(" ");
         return { ...data, total: { amountMinor: Number(amountMinor), currency } };
       },
     };
-    const unrelated: Upcaster = { ...totalAsMoney, from: "ffffffffffffffff", upcast: () => ({}) };
-    expect(upcastEventData("OrderPlaced", old, "00aa00aa00aa00aa", [unrelated, totalAsMoney])).toStrictEqual(
-      current,
+    const emailRenamed: Upcaster = {
+      type: "OrderPlaced",
+      from: "00bb00bb00bb00bb",
+      to: schemaFingerprintOf("OrderPlaced")!,
+      upcast: ({ buyerEmail, ...data }) => ({ ...data, customerEmail: buyerEmail }),
+    };
+    const unrelated: Upcaster = { ...totalAsMoney, type: "OrderCancelled", upcast: () => ({}) };
+    const steps = [unrelated, emailRenamed, totalAsMoney];
+    expect(upcastEventData("OrderPlaced", byAa, "00aa00aa00aa00aa", steps)).toStrictEqual(current);
+    expect(upcastEventData("OrderPlaced", byBb, "00bb00bb00bb00bb", steps)).toStrictEqual(current);
+    // Without the second step, the renamed field is missing.
+    expect(() => upcastEventData("OrderPlaced", byAa, "00aa00aa00aa00aa", [totalAsMoney])).toThrow(
+      /customerEmail: expected string/,
     );
   });
 

@@ -4,13 +4,14 @@ import type { EventData, EventType } from "./generated/types.js";
 import type { RecordType } from "./schema-loader.js";
 
 /**
- * One step of a breaking change for data stored as JSON: takes the data of an event as the build
- * that wrote it shaped it, and returns it as the next version expects it (e.g. a retyped field).
- * `from` is the writer's schema fingerprint ({@link schemaFingerprintOf}) it applies to.
+ * One step of a breaking change for data stored as JSON: takes the data of an event as a build
+ * with schema `from` shaped it, and returns it as schema `to` expects it (e.g. a retyped field).
+ * Both are schema fingerprints ({@link schemaFingerprintOf}) of the event type in those builds.
  */
 export interface Upcaster {
   readonly type: EventType;
   readonly from: string;
+  readonly to: string;
   upcast(data: Record<string, unknown>): Record<string, unknown>;
 }
 
@@ -18,7 +19,7 @@ export interface Upcaster {
  * Reads event data that another build stored as JSON (an event store, an outbox row) into this
  * build's shape. `writerFingerprint` is the fingerprint of the writer's schema, `null` when the
  * writer did not record one. When it is this build's own the data is returned as it is; otherwise
- * the upcasters written for that writer run first, in order, and then the data is resolved as Avro
+ * the upcasters run first, from the writer's schema on, one step to the next, and then the data is resolved as Avro
  * resolves a writer's record: a field the writer did not have takes its default, a field renamed
  * with an alias is read from its old name, and a field this build no longer has is dropped.
  * Data that still does not fit this build's schema is an `EVENTS_SCHEMA_VIOLATION` naming its
@@ -32,8 +33,15 @@ export function upcastEventData<K extends EventType>(
 ): EventData[K] {
   if (writerFingerprint === schemaFingerprintOf(type)) return data as EventData[K];
   let current = data as Record<string, unknown>;
-  for (const step of upcasters)
-    if (step.type === type && step.from === writerFingerprint) current = step.upcast(current);
+  // The chain of steps from the writer's schema on: each step's `to` is where the next one starts.
+  let at = writerFingerprint;
+  for (let step = next(at); step; step = next(at)) {
+    current = step.upcast(current);
+    at = step.to;
+  }
+  function next(from: string | null): Upcaster | undefined {
+    return from === null ? undefined : upcasters.find((step) => step.type === type && step.from === from);
+  }
   const reader = avroTypeOf(type);
   const resolved = resolve(reader, current);
   const problems = invalidPaths(reader, resolved);
