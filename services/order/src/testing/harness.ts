@@ -1,12 +1,15 @@
 import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
+import { createMetadata, type Metadata } from "@herald/events";
 import { outboxMigrations } from "@herald/outbox";
-import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
+import { buildServiceApp, createServiceContext, runMigrations, withTransaction } from "@herald/service-kit";
 import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
 import type { Registry } from "prom-client";
+import { afterEach, beforeEach, expect } from "vitest";
 import { orderMigrations } from "../migrations.js";
+import type { SagaEvent } from "../orders/domain.js";
 import { createOrderHandler, type OrderHandler } from "../orders/handler.js";
 import { orderService } from "../service.js";
 
@@ -29,9 +32,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(
-  options: { poolSize?: number; env?: Record<string, string> } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  readonly poolSize?: number;
+  readonly env?: Record<string, string>;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const scratch = await createScratchSchema(testInfra().databaseUrls.order, "order_test");
   let now: Date | undefined;
   const context = createServiceContext(orderService, {
@@ -94,3 +100,81 @@ export const validOrder = () => ({
 
 /** 2 × 12.90 + 1 × 24.90 from the seeded catalog. */
 export const VALID_ORDER_TOTAL = { amountMinor: 5070, currency: "EUR" };
+
+/** A {@link Harness} that is a fresh one in every test of the file that asks for it. */
+export interface PerTestHarness extends Harness {
+  /** Closes this test's harness and gives the rest of the test one made with other options. */
+  reopen(options: HarnessOptions): Promise<void>;
+}
+
+/**
+ * Creates a harness before each test of the calling file and closes it after; the returned
+ * object always answers for the current test's.
+ */
+export function harnessPerTest(options: HarnessOptions = {}): PerTestHarness {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    current = await createHarness(options);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const h = () => {
+    if (!current) throw new Error("the harness exists only while a test runs");
+    return current;
+  };
+  const reopen = async (next: HarnessOptions) => {
+    await h().close();
+    current = undefined;
+    current = await createHarness(next);
+  };
+  // Every other member is the current harness's own (its methods do not use `this`).
+  return new Proxy({} as PerTestHarness, {
+    get: (_, key) => (key === "reopen" ? reopen : Reflect.get(h(), key)),
+  });
+}
+
+/** POSTs an order as the harness's customer. */
+export const postOrder = (h: Harness, payload: unknown, headers: Record<string, string> = {}) =>
+  h.customer({ method: "POST", url: "/orders", payload: payload as object, headers });
+
+/** Places {@link validOrder} and answers its id. */
+export async function placeOrder(h: Harness): Promise<string> {
+  const response = await postOrder(h, validOrder());
+  expect(response.statusCode).toBe(202);
+  return response.json().orderId;
+}
+
+/** Expects no event, order, idempotency key or outbox row in the harness's schema. */
+export async function nothingWritten(h: Harness): Promise<void> {
+  expect({
+    events: await h.count("order_events"),
+    orders: await h.count("orders"),
+    keys: await h.count("idempotency_keys"),
+    outbox: await h.count("outbox"),
+  }).toEqual({ events: 0, orders: 0, keys: 0, outbox: 0 });
+}
+
+/** The payment service's PaymentProcessed for the order, caused by `cause`. */
+export const paymentProcessed = (orderId: string, cause: Metadata): SagaEvent => ({
+  type: "PaymentProcessed",
+  data: {
+    metadata: createMetadata({ producer: "payment", cause }),
+    orderId,
+    paymentId: "pay-1",
+    amount: VALID_ORDER_TOTAL,
+  },
+});
+
+/** Confirms the order as the payment service's PaymentProcessed would. */
+export async function confirm(h: Harness, id: string): Promise<void> {
+  const placed = (await h.customer(`/orders/${id}/history`)).json().events[0].data;
+  await withTransaction(h.pool, (tx) => h.handler.react(paymentProcessed(id, placed.metadata), tx));
+}
+
+/** Requests as the customer whose token the given promise issues. */
+export const requestsAs = async (h: Harness, token: Promise<string>) => injectAs(h.app, await token);
+
+/** Requests as cust-99, a customer who owns none of the harness customer's orders. */
+export const stranger = (h: Harness) => requestsAs(h, testTokens.customer("cust-99"));
