@@ -6,6 +6,7 @@ import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
+import { afterEach, beforeEach, expect } from "vitest";
 import type { PaymentGateway } from "../gateway/gateway.js";
 import { createSimulatedGateway } from "../gateway/simulator.js";
 import { paymentMigrations } from "../migrations.js";
@@ -38,7 +39,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(options: { latencyMs?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  readonly latencyMs?: number;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const scratch = await createScratchSchema(testInfra().databaseUrls.payment, "payment_test");
   let clock: number | undefined;
   const now = () => clock ?? Date.now();
@@ -102,6 +107,53 @@ export async function createHarness(options: { latencyMs?: number } = {}): Promi
       await scratch.drop();
     },
   };
+}
+
+/**
+ * Creates a harness before each test of the calling file and closes it after; the returned
+ * object always answers for the current test's.
+ */
+export function harnessPerTest(options: HarnessOptions = {}): Harness {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    current = await createHarness(options);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  // Every member is the current harness's own (its methods do not use `this`).
+  return new Proxy({} as Harness, {
+    get(_, key) {
+      if (!current) throw new Error("the harness exists only while a test runs");
+      return Reflect.get(current, key);
+    },
+  });
+}
+
+/** The order's payment as support reads it, if it has one (never more than one). */
+export async function paymentOf(h: Harness, orderId: string) {
+  const { payments } = (await h.support(`/payments?orderId=${orderId}`)).json();
+  expect(payments.length).toBeLessThanOrEqual(1);
+  return payments[0];
+}
+
+/** How many charges for the order the simulated processor made. */
+export const charges = (h: Harness, orderId: string) =>
+  h.count("gateway_simulator_ledger", `idempotency_key = '${orderId}' AND result = 'succeeded'`);
+
+/** How many refunds for the order the simulated processor made. */
+export const refunds = (h: Harness, orderId: string) =>
+  h.count("gateway_simulator_ledger", `idempotency_key = '${orderId}:refund' AND result = 'succeeded'`);
+
+/** The types of the events the service announced for the order, oldest first. */
+export const announcedTypes = async (h: Harness, orderId: string) =>
+  (await h.announced(orderId)).map((event) => event.type);
+
+/** Runs worker rounds until one finds nothing due. */
+export async function drain(h: Harness, worker = h.worker()): Promise<void> {
+  for (let round = 0; round < 20; round++) if ((await worker.runOnce()) === 0) return;
+  throw new Error("the worker never ran out of due work");
 }
 
 const eur = (amountMinor: number) => ({ amountMinor, currency: "EUR" });
