@@ -1,108 +1,31 @@
-import type { Metadata } from "@herald/events";
 import { describe, expect, it } from "vitest";
-import { announcements, backoff, decide } from "./decide.js";
 import {
-  type ConsumedEvent,
-  type GatewayOperation,
-  type GatewayOutcome,
-  initialState,
-  type PaymentFact,
-  type PaymentState,
-  type WorkerCommand,
-} from "./domain.js";
-import { fold } from "./evolve.js";
+  charged,
+  charging,
+  declined,
+  given,
+  inventoryReserved,
+  LEASE,
+  orderCancelled,
+  orderPlaced,
+  RETRY,
+  requested,
+  result,
+  start,
+  started,
+  succeeded,
+  T0,
+  terms,
+  timedOut,
+  unavailable,
+} from "../testing/decide-fixtures.js";
+import { backoff } from "./decide.js";
+import type { PaymentFact } from "./domain.js";
 
-const ORDER = "6f1c2a7e-3b9d-4c55-8e21-0a9b8c7d6e5f";
-const PAYMENT = "0b7d4c1e-8a2f-4e6b-9c3d-5f1a2b3c4d5e";
-const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
-const LEASE = 20_000;
-const RETRY = { maxAttempts: 3, initialMs: 500, maxMs: 4_000 };
-const eur = (amountMinor: number) => ({ amountMinor, currency: "EUR" });
-const metadata = (): Metadata => ({
-  eventId: "00000000-0000-4000-8000-000000000001",
-  occurredAt: T0,
-  correlationId: "saga-1",
-  causationId: null,
-  producer: "test",
-  traceparent: null,
-});
-
-const orderPlaced = (token = "tok_visa"): ConsumedEvent => ({
-  type: "OrderPlaced",
-  data: {
-    metadata: metadata(),
-    orderId: ORDER,
-    customerId: "cust-1",
-    customerEmail: "ada@example.com",
-    lines: [{ sku: "MUG", quantity: 2, unitPrice: eur(1290) }],
-    total: eur(2580),
-    paymentMethodToken: token,
-    shippingAddress: {
-      recipientName: "Ada Lovelace",
-      line1: "1 Analytical Way",
-      line2: null,
-      city: "London",
-      postalCode: "N1 9GU",
-      region: null,
-      country: "GB",
-    },
-  },
-});
-const inventoryReserved = (): ConsumedEvent => ({
-  type: "InventoryReserved",
-  data: { metadata: metadata(), orderId: ORDER, lines: [{ sku: "MUG", quantity: 2 }] },
-});
-const orderCancelled = (): ConsumedEvent => ({
-  type: "OrderCancelled",
-  data: {
-    metadata: metadata(),
-    orderId: ORDER,
-    customerId: "cust-1",
-    customerEmail: "ada@example.com",
-    lines: [{ sku: "MUG", quantity: 2, unitPrice: eur(1290) }],
-    total: eur(2580),
-    reason: "CUSTOMER_REQUEST",
-    detail: null,
-  },
-});
-
-const start = (): WorkerCommand => ({ type: "StartGatewayCall", leaseMs: LEASE });
-const result = (operation: GatewayOperation, outcome: GatewayOutcome): WorkerCommand => ({
-  type: "RecordGatewayResult",
-  operation,
-  outcome,
-  retry: RETRY,
-});
-const succeeded = { status: "succeeded", reference: "ch_1" } as const;
-const declined = { status: "declined", reason: "CARD_DECLINED", detail: "the issuer declined" } as const;
-const unavailable = { status: "unavailable", error: "gateway busy", definite: true } as const;
-const timedOut = { status: "unavailable", error: "no answer in 10 s", definite: false } as const;
-
-const terms = { type: "OrderTermsRecorded", amount: eur(2580), token: "tok_visa" } as const;
-const requested = (at = T0) =>
-  ({ type: "ChargeRequested", paymentId: PAYMENT, amount: eur(2580), token: "tok_visa", at }) as const;
-const started = (operation: GatewayOperation, at = T0) =>
-  ({ type: "GatewayCallStarted", operation, at, leaseUntil: at + LEASE }) as const;
-
-/** Given these recorded facts, when this happens at `now`, then exactly these new facts. */
-function given(...facts: PaymentFact[]) {
-  const state: PaymentState = fold(initialState(ORDER), facts);
-  return {
-    when: (input: ConsumedEvent | WorkerCommand, now = T0) => {
-      const emitted = decide(input, state, { now, newPaymentId: () => PAYMENT });
-      return {
-        thenRecords: (...expected: PaymentFact[]) => expect(emitted).toEqual(expected),
-        thenAnnounces: (...types: string[]) =>
-          expect(announcements(emitted, fold(state, emitted)).map((e) => e.type)).toEqual(types),
-        state: fold(state, emitted),
-      };
-    },
-  };
-}
-
-/** A charge in flight: terms, reservation, request and the call started. */
-const charging = [terms, { type: "ReservationRecorded" }, requested(), started("charge")] as const;
-const charged = [...charging, { type: "ChargeSucceeded", reference: "ch_1", at: T0 } as const];
+/**
+ * `decide` charging an order: the charge requested once both the order and its stock are in, then
+ * the gateway's calls and answers.
+ */
 
 describe("requesting the charge", () => {
   it("remembers the amount and token, and charges nothing before the reservation", () => {
@@ -262,141 +185,5 @@ describe("calling the gateway", () => {
 
   it("backs off exponentially up to the cap", () => {
     expect([1, 2, 3, 4, 5].map((n) => backoff(n, RETRY))).toEqual([500, 1000, 2000, 4000, 4000]);
-  });
-});
-
-describe("cancellation", () => {
-  it("voids a requested charge that was never sent", () => {
-    given(terms, { type: "ReservationRecorded" }, requested())
-      .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" }, { type: "ChargeVoided", at: T0 });
-  });
-
-  it("voids a charge whose last attempt the processor refused (nothing was charged)", () => {
-    given(...charging, { type: "GatewayCallFailed", error: "busy", retryAt: T0 + 500, inDoubt: false })
-      .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" }, { type: "ChargeVoided", at: T0 });
-  });
-
-  it("lets a charge in flight finish, and refunds it if it went through", () => {
-    given(...charging)
-      .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" });
-    const cancelledInFlight = [...charging, { type: "CancellationRecorded" } as const];
-    given(...cancelledInFlight)
-      .when(result("charge", succeeded))
-      .thenRecords(
-        { type: "ChargeSucceeded", reference: "ch_1", at: T0 },
-        { type: "RefundRequested", at: T0 },
-      );
-    given(...cancelledInFlight)
-      .when(result("charge", unavailable))
-      .thenRecords({ type: "ChargeVoided", at: T0 });
-  });
-
-  it("asks the processor about a charge in doubt after a crash instead of charging anew", () => {
-    const crashed = [...charging, { type: "CancellationRecorded" } as const];
-    given(...crashed)
-      .when(start(), T0 + LEASE)
-      .thenRecords(started("lookup", T0 + LEASE));
-    const lookingUp = [...crashed, started("lookup", T0 + LEASE)];
-    given(...lookingUp)
-      .when(result("lookup", { status: "not_found" }), T0 + LEASE)
-      .thenRecords({ type: "ChargeVoided", at: T0 + LEASE });
-    given(...lookingUp)
-      .when(result("lookup", succeeded))
-      .thenRecords(
-        { type: "ChargeSucceeded", reference: "ch_1", at: T0 },
-        { type: "RefundRequested", at: T0 },
-      );
-    const { state } = given(...lookingUp).when(result("lookup", unavailable));
-    expect(state.work).toMatchObject({ inDoubt: true, inFlight: false });
-  });
-
-  it("trusts no 'not found' while a timed-out charge could still land: it looks again once the call window closed", () => {
-    // The charge started at T0 timed out; its key may reach the processor until its lease ends.
-    const timedOutThenCancelled = [
-      ...charging,
-      { type: "GatewayCallFailed", error: "no answer", retryAt: T0 + 600, inDoubt: true } as const,
-      { type: "CancellationRecorded" } as const,
-      started("lookup", T0 + 600),
-    ];
-    given(...timedOutThenCancelled)
-      .when(result("lookup", { status: "not_found" }), T0 + 700)
-      .thenRecords({
-        type: "GatewayCallFailed",
-        error: "no charge under the key yet; a late one could still land",
-        retryAt: T0 + LEASE,
-        inDoubt: true,
-      });
-    const lookingAgain = [
-      ...timedOutThenCancelled,
-      {
-        type: "GatewayCallFailed",
-        error: "no charge under the key yet; a late one could still land",
-        retryAt: T0 + LEASE,
-        inDoubt: true,
-      } as const,
-    ];
-    given(...lookingAgain)
-      .when(start(), T0 + LEASE - 1)
-      .thenRecords();
-    given(...lookingAgain)
-      .when(start(), T0 + LEASE)
-      .thenRecords(started("lookup", T0 + LEASE));
-    // The late charge is found by its key and paid back; none found once the window closed voids it.
-    given(...lookingAgain, started("lookup", T0 + LEASE))
-      .when(result("lookup", succeeded), T0 + LEASE + 1)
-      .thenRecords(
-        { type: "ChargeSucceeded", reference: "ch_1", at: T0 + LEASE + 1 },
-        { type: "RefundRequested", at: T0 + LEASE + 1 },
-      );
-    given(...lookingAgain, started("lookup", T0 + LEASE))
-      .when(result("lookup", { status: "not_found" }), T0 + LEASE + 1)
-      .thenRecords({ type: "ChargeVoided", at: T0 + LEASE + 1 });
-  });
-
-  it("refunds a processed payment once, with its own gateway call, and announces PaymentRefunded", () => {
-    given(...charged)
-      .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" }, { type: "RefundRequested", at: T0 });
-    const refunding = [
-      ...charged,
-      { type: "CancellationRecorded" } as const,
-      { type: "RefundRequested", at: T0 } as const,
-    ];
-    given(...refunding)
-      .when(orderCancelled())
-      .thenRecords();
-    given(...refunding)
-      .when(start())
-      .thenRecords(started("refund"));
-    const refund = given(...refunding, started("refund")).when(
-      result("refund", { status: "succeeded", reference: "re_1" }),
-    );
-    refund.thenRecords({ type: "RefundSucceeded", reference: "re_1", at: T0 });
-    refund.thenAnnounces("PaymentRefunded");
-    expect(refund.state.payment).toMatchObject({
-      status: "REFUNDED",
-      refund: { status: "REFUNDED", attempts: 1, reference: "re_1" },
-    });
-  });
-
-  it("keeps retrying a refund however often the gateway fails", () => {
-    const refunding = [
-      ...charged,
-      { type: "CancellationRecorded" } as const,
-      { type: "RefundRequested", at: T0 } as const,
-      started("refund"),
-    ];
-    given(...refunding)
-      .when(result("refund", unavailable))
-      .thenRecords({ type: "GatewayCallFailed", error: "gateway busy", retryAt: T0 + 500, inDoubt: false });
-  });
-
-  it("does nothing for a cancellation after a failed or voided payment", () => {
-    given(...charging, { type: "ChargeDeclined", reason: "CARD_DECLINED", detail: null, at: T0 })
-      .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" });
   });
 });
