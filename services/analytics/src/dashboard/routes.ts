@@ -9,6 +9,20 @@ import type { FastifyInstance } from "fastify";
  */
 const PUBLIC_DIR = new URL("../public/", import.meta.url);
 
+/** The page's ES modules: dashboard.js, which index.html loads, and the modules it imports. */
+const MODULES = [
+  "dashboard.js",
+  "auth.js",
+  "bars.js",
+  "charts.js",
+  "details.js",
+  "dom.js",
+  "format.js",
+  "stream.js",
+  "summary.js",
+  "timeline.js",
+] as const;
+
 const ASSETS: readonly { route: string; file: URL | string; type: string }[] = [
   { route: "/", file: new URL("index.html", PUBLIC_DIR), type: "text/html; charset=utf-8" },
   {
@@ -16,17 +30,12 @@ const ASSETS: readonly { route: string; file: URL | string; type: string }[] = [
     file: new URL("dashboard.css", PUBLIC_DIR),
     type: "text/css; charset=utf-8",
   },
-  {
-    route: "/dashboard/dashboard.js",
-    file: new URL("dashboard.js", PUBLIC_DIR),
-    type: "text/javascript; charset=utf-8",
-  },
   { route: "/dashboard/favicon.svg", file: new URL("favicon.svg", PUBLIC_DIR), type: "image/svg+xml" },
-  {
-    route: "/dashboard/timeline.js",
-    file: new URL("timeline.js", PUBLIC_DIR),
+  ...MODULES.map((name) => ({
+    route: `/dashboard/${name}`,
+    file: new URL(name, PUBLIC_DIR),
     type: "text/javascript; charset=utf-8",
-  },
+  })),
   {
     route: "/vendor/uplot/uPlot.iife.min.js",
     file: uplotFile("uPlot.iife.min.js"),
