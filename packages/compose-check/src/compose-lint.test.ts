@@ -56,7 +56,7 @@ function model(overrides: Partial<Record<string, object>> = {}): ComposeModel {
       },
       "order-relay": {
         image: "herald/order:0.1.0",
-        command: ["node", "/app/packages/outbox/dist/relay-main.js"],
+        command: ["node", "/app/packages/service-kit/dist/relay-main.js"],
         environment: { DATABASE_URL: DB, RELAY_METRICS_PORT: "3101", ...LOGIN },
       },
       ...overrides,

@@ -49,7 +49,7 @@ export interface LintFacts {
   readonly exists: (path: string) => boolean;
 }
 
-const RELAY_ENTRY = "/app/packages/outbox/dist/relay-main.js";
+const RELAY_ENTRY = "/app/packages/service-kit/dist/relay-main.js";
 const KAFKA_INIT = "kafka-init";
 
 /** Everything wrong with the compose model against the repository; empty when all is well. */

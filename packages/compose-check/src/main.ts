@@ -11,6 +11,7 @@ import {
   type ServiceName,
   StackError,
   VERSIONS,
+  ZIPKIN_VERSION,
 } from "@herald/dev-stack";
 import {
   type DockerEngine,
@@ -24,7 +25,7 @@ import {
   startDockerEngine,
 } from "@herald/dev-stack/compose";
 import { relayConfigFromEnvironment } from "@herald/outbox";
-import { issueDevelopmentToken } from "@herald/service-kit";
+import { issueDevelopmentToken, telemetryConfigSpec } from "@herald/service-kit";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import {
   type ComposeModel,
@@ -44,7 +45,7 @@ import { committedKafkaAccess, KAFKA_ACCESS_FILE, renderKafkaAccess } from "./ka
 const COMPOSE_FILE = join(repoRoot, "docker-compose.yml");
 /** The one Dockerfile every service image is built from. */
 const SERVICE_DOCKERFILE = join(repoRoot, "services", "Dockerfile");
-const INFRA = ["postgres", "kafka", "kafka-init", "schema-registry", "maildev"] as const;
+const INFRA = ["postgres", "kafka", "kafka-init", "schema-registry", "maildev", "zipkin"] as const;
 const RELAY_VARIABLES = [
   "DATABASE_URL",
   "KAFKA_BROKERS",
@@ -58,6 +59,8 @@ const RELAY_VARIABLES = [
   "RELAY_TOPIC_PREFIX",
   "RELAY_BATCH_SIZE",
   "RELAY_METRICS_PORT",
+  // The relay process is traced like the services (service-kit's relay-main).
+  ...Object.keys(telemetryConfigSpec()),
 ];
 const PORT_VARIABLES = {
   order: "HERALD_ORDER_PORT",
@@ -67,6 +70,7 @@ const PORT_VARIABLES = {
   analytics: "HERALD_ANALYTICS_PORT",
   kafka: "HERALD_KAFKA_PORT",
   maildev: "HERALD_MAILDEV_PORT",
+  zipkin: "HERALD_ZIPKIN_PORT",
   postgres: "HERALD_POSTGRES_PORT",
 } as const;
 
@@ -118,9 +122,7 @@ async function main(flags: readonly string[]): Promise<void> {
       const facts = await lintFacts();
       const problems = lintCompose(model, facts);
       if (committedKafkaAccess() !== renderKafkaAccess())
-        problems.push(
-          `${KAFKA_ACCESS_FILE} is out of step with the contract: run npm run compose:files`,
-        );
+        problems.push(`${KAFKA_ACCESS_FILE} is out of step with the contract: run npm run compose:files`);
       const pending = facts.services.filter((service) => !service.configSpec).map((service) => service.name);
       if (pending.length > 0)
         note(`no configSpec exported yet, environment unchecked: ${pending.join(", ")}`);
@@ -264,7 +266,8 @@ async function lintFacts(): Promise<LintFacts> {
     let configSpec: Record<string, SpecVariable> | undefined;
     try {
       const module = (await import(manifest.name)) as { configSpec?: Record<string, SpecVariable> };
-      configSpec = module.configSpec;
+      // Every service process also reads the telemetry settings (service-kit's startService).
+      configSpec = module.configSpec && { ...module.configSpec, ...telemetryConfigSpec() };
     } catch (error) {
       throw new StackError(
         `cannot import ${manifest.name} for its configSpec: ${(error as Error).message.split("\n")[0]}`,
@@ -292,6 +295,7 @@ async function lintFacts(): Promise<LintFacts> {
       "apache/kafka": VERSIONS.kafka,
       "apicurio/apicurio-registry": VERSIONS.apicurio,
       "maildev/maildev": devStack.dependencies.maildev ?? "",
+      "openzipkin/zipkin": ZIPKIN_VERSION,
     },
     kafkaAccessFile: KAFKA_ACCESS_FILE,
     kafkaPrincipalOf,

@@ -18,6 +18,7 @@ describe("stand-in images", () => {
     expect(standInKind("docker.io/library/postgres:15")).toBe("postgres");
     expect(standInKind("apache/kafka:3.9.1")).toBe("kafka");
     expect(standInKind("maildev/maildev:2.2.1")).toBe("maildev");
+    expect(standInKind("openzipkin/zipkin:3.5.1")).toBe("zipkin");
     expect(standInKind("confluentinc/cp-schema-registry:7.9.1")).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { type DockerEngine, docker, lastLine } from "./compose-engine.js";
 import { repoRoot, VERSIONS } from "./config.js";
 import { StackError } from "./errors.js";
-import { ensureMavenClasspath, ensureMavenDistribution } from "./tools.js";
+import { ensureMavenArtifact, ensureMavenClasspath, ensureMavenDistribution } from "./tools.js";
 
 /**
  * Local stand-ins for the third-party images compose names, for machines that reach no image
@@ -26,7 +26,7 @@ export const STANDIN_DIR = join(repoRoot, "packages", "dev-stack", "compose");
 const BASE_IMAGE = "herald-standin/debian:bookworm";
 const JAVA_IMAGE = "herald-standin/java:17";
 
-export type StandInKind = "node" | "postgres" | "kafka" | "registry" | "maildev";
+export type StandInKind = "node" | "postgres" | "kafka" | "registry" | "maildev" | "zipkin";
 
 export interface ImageName {
   readonly repository: string;
@@ -46,6 +46,7 @@ const KINDS: Readonly<Record<string, StandInKind>> = {
   "apache/kafka": "kafka",
   "apicurio/apicurio-registry": "registry",
   "maildev/maildev": "maildev",
+  "openzipkin/zipkin": "zipkin",
 };
 
 /** What a third-party image is, when we know how to stand in for it. */
@@ -108,10 +109,11 @@ const CHAIN: Readonly<Record<StandInKind, string>> = {
   postgres: "postgres",
   kafka: "java",
   registry: "java",
+  zipkin: "java",
   node: "node",
   maildev: "node",
 };
-const CHAIN_ORDER: readonly StandInKind[] = ["node", "maildev", "kafka", "registry", "postgres"];
+const CHAIN_ORDER: readonly StandInKind[] = ["node", "maildev", "kafka", "registry", "zipkin", "postgres"];
 
 export async function imageExists(engine: DockerEngine, image: string): Promise<boolean> {
   return (await docker(engine, ["image", "inspect", "--format", "{{.Id}}", image])).code === 0;
@@ -162,6 +164,7 @@ const STANDIN_FOLDERS: Readonly<Record<StandInKind, string>> = {
   kafka: "kafka",
   registry: "apicurio",
   maildev: "maildev",
+  zipkin: "zipkin",
 };
 
 async function buildStandIn(kind: StandInKind, image: string, context: StandInContext): Promise<void> {
@@ -225,6 +228,19 @@ async function buildStandIn(kind: StandInKind, image: string, context: StandInCo
         `Apicurio Registry ${tag}`,
       );
       cpSync(dist, join(dir, "dist"), { recursive: true });
+      await build(context, image, dir, {}, standInDigest(kind, image));
+      return;
+    }
+    case "zipkin": {
+      await ensureJava(context);
+      const dir = prepareContext(context, "zipkin", `zipkin-${tag}`);
+      // The executable jar the native stack caches (zipkin.ts), so both share one download.
+      const jar = ensureMavenArtifact(
+        join(context.cacheDir, `zipkin-server-${tag}`),
+        `io.zipkin:zipkin-server:${tag}:jar:exec`,
+        `Zipkin server ${tag}`,
+      );
+      cpSync(jar, join(dir, "zipkin.jar"));
       await build(context, image, dir, {}, standInDigest(kind, image));
       return;
     }

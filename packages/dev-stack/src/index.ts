@@ -33,3 +33,4 @@ export {
 } from "./services.js";
 export { createStack, type Infra, type Stack } from "./stack.js";
 export { discoverServices, SERVICE_NAMES, type ServiceDescriptor, type ServiceName } from "./workspace.js";
+export { ZIPKIN_VERSION, zipkinComponent, zipkinUrl } from "./zipkin.js";

@@ -60,4 +60,11 @@ export {
 } from "./service.js";
 export { createShutdown, type Shutdown } from "./shutdown.js";
 export { SAFE_STRING_PATTERN, safeString } from "./strings.js";
+export {
+  startTelemetry,
+  type Telemetry,
+  telemetryConfigSpec,
+  traceHttp,
+  traceLogFields,
+} from "./telemetry.js";
 export { issueDevelopmentToken, type TokenRequest } from "./tokens.js";
