@@ -1,14 +1,13 @@
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
+import { rmSync } from "node:fs";
 import { createStack, kafkaConfig, privateStackOptions, type Stack } from "@herald/dev-stack";
 import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
-import { HEADERS } from "@herald/outbox";
 import { testTokens } from "@herald/service-kit/testing";
-import { type Consumer, Kafka, logLevel } from "kafkajs";
-import pg from "pg";
+import { Kafka, logLevel } from "kafkajs";
 import { createClient, orderRequest } from "../src/client.js";
+import { cpuPer100, cpuSeconds } from "./saga/cpu.js";
+import { held, type LoadResult, offer } from "./saga/offer.js";
+import { addSkus } from "./saga/skus.js";
+import { type Seen, watchSaga } from "./saga/watch.js";
 
 /** Far from the shared stack's ports and from the other private stacks' (31xxx, 32xxx). */
 const BASE_PORT = 34_000;
@@ -24,8 +23,6 @@ const LOADS = (process.env.BENCH_SAGA_LOADS ?? "10,20,30,40,50,100,200,400").spl
  */
 const SCALED_LOADS = process.env.BENCH_SAGA_SCALED_LOADS?.split(",").filter(Boolean).map(Number);
 const SECONDS_PER_LOAD = Number(process.env.BENCH_SAGA_SECONDS ?? 20);
-/** An order not CONFIRMED or CANCELLED this long after it was due is stuck. */
-const TERMINAL_WITHIN_MS = 30_000;
 const TRICKLE = { perSecond: 2, seconds: 10 };
 const CATALOG_SKUS = [
   "HRL-MUG-BLUE",
@@ -41,25 +38,6 @@ const SCALE = 10;
 interface Shape {
   readonly skus: readonly string[];
   readonly customers: number;
-}
-
-interface LoadResult {
-  readonly offered: number;
-  readonly orders: number;
-  /** Orders that reached CONFIRMED / CANCELLED, and those that did not within 30 s. */
-  readonly confirmed: number;
-  readonly cancelled: number;
-  readonly stuck: number;
-  /** POSTs not answered 202. */
-  readonly refused: number;
-  /** Orders terminal in time per second, from the first one terminal to the last. */
-  readonly sustained: number;
-  /** Due time (the schedule, not the send) → OrderConfirmed seen on Kafka, ms, ascending. */
-  readonly toConfirmed: number[];
-  /** Due time → 202, ms, ascending. */
-  readonly post: number[];
-  /** Per hop (due → OrderPlaced → InventoryReserved → PaymentProcessed → OrderConfirmed on Kafka), ms, ascending. */
-  readonly hops: number[][];
 }
 
 /**
@@ -217,212 +195,3 @@ export default {
     }
   },
 } satisfies Benchmark;
-
-/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
-/**
- * CPU seconds used so far by each process of the private stack and its descendants (Postgres'
- * backends, Kafka's threads are its own), read from /proc through the stack's pid files, and by
- * this load generator. Where /proc is missing it is empty: the figures are a diagnosis, not the result.
- */
-function cpuSeconds(stateDir: string): Map<string, number> {
-  const used = new Map<string, number>();
-  let stats: { pid: number; ppid: number; ticks: number }[];
-  try {
-    stats = readdirSync("/proc")
-      .filter((entry) => /^\d+$/.test(entry))
-      .flatMap((pid) => {
-        try {
-          const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-          const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-          return [
-            { pid: Number(pid), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) },
-          ];
-        } catch {
-          return [];
-        }
-      });
-  } catch {
-    return used;
-  }
-  const children = new Map<number, number[]>();
-  for (const stat of stats) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat.pid]);
-  const ticksOf = new Map(stats.map((stat) => [stat.pid, stat.ticks]));
-  const tree = (pid: number): number =>
-    (ticksOf.get(pid) ?? 0) + (children.get(pid) ?? []).reduce((sum, child) => sum + tree(child), 0);
-  let files: string[] = [];
-  try {
-    files = readdirSync(join(stateDir, "run")).filter((file) => file.endsWith(".pid"));
-  } catch {}
-  for (const file of files) {
-    const pid = Number(
-      readFileSync(join(stateDir, "run", file), "utf8")
-        .trim()
-        .split("\n")[0],
-    );
-    if (Number.isFinite(pid)) used.set(file.replace(/\.pid$/, ""), tree(pid) / TICKS_PER_SECOND);
-  }
-  const own = process.cpuUsage();
-  used.set("load generator", (own.user + own.system) / 1e6);
-  return used;
-}
-
-/** CPU seconds per 100 orders by component between two readings, the largest first. */
-function cpuPer100(before: Map<string, number>, after: Map<string, number>, orders: number): string {
-  const spent = [...after].map(([name, seconds]) => [name, seconds - (before.get(name) ?? 0)] as const);
-  const total = spent.reduce((sum, [, seconds]) => sum + seconds, 0);
-  const per100 = (seconds: number) => ((100 * seconds) / orders).toFixed(2);
-  return `${per100(total)} CPU s per 100 orders: ${spent
-    .filter(([, seconds]) => seconds > 0)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, seconds]) => `${name} ${per100(seconds)}`)
-    .join(", ")}`;
-}
-
-function held(result: LoadResult): boolean {
-  return result.stuck === 0 && result.refused === 0 && result.sustained >= 0.95 * result.offered;
-}
-
-/** Per order, when each step of its saga was first seen on Kafka (performance.now() here). */
-type Seen = Map<string, Map<string, number>>;
-
-/** The saga's steps, in order, as the topics show them; the last two are the terminal ones. */
-const STEPS = ["OrderPlaced", "InventoryReserved", "PaymentProcessed", "OrderConfirmed", "OrderCancelled"];
-
-/** Notes when each step of each order reaches its topic (every event is keyed by its order id). */
-async function watchSaga(consumer: Consumer, seen: Seen) {
-  await consumer.connect();
-  await consumer.subscribe({ topics: ["orders", "inventory", "payments"], fromBeginning: true });
-  await consumer.run({
-    partitionsConsumedConcurrently: 9,
-    eachBatch: async ({ batch }) => {
-      const at = performance.now();
-      for (const message of batch.messages) {
-        const type = message.headers?.[HEADERS.eventType]?.toString();
-        if (!type || !STEPS.includes(type)) continue;
-        const orderId = message.key!.toString();
-        let steps = seen.get(orderId);
-        if (!steps) {
-          steps = new Map();
-          seen.set(orderId, steps);
-        }
-        if (!steps.has(type)) steps.set(type, at);
-      }
-    },
-  });
-}
-
-function terminalOf(seen: Seen, orderId: string): { at: number; type: string } | undefined {
-  const steps = seen.get(orderId);
-  const confirmed = steps?.get("OrderConfirmed");
-  if (confirmed !== undefined) return { at: confirmed, type: "OrderConfirmed" };
-  const cancelled = steps?.get("OrderCancelled");
-  return cancelled === undefined ? undefined : { at: cancelled, type: "OrderCancelled" };
-}
-
-/**
- * Sends `perSecond` orders for `seconds` on schedule (each due at its slot, sent whatever earlier
- * ones are doing), then waits until every accepted order is terminal or 30 s past its due time.
- */
-async function offer(
-  stack: Stack,
-  seen: Seen,
-  perSecond: number,
-  seconds: number,
-  order: () => { body: string; token: string },
-  progress: (done: string) => void,
-): Promise<LoadResult> {
-  const url = `${stack.serviceUrl("order")}/orders`;
-  const total = Math.round(perSecond * seconds);
-  const placed: { due: number; orderId?: string; answeredAt?: number }[] = [];
-  const sends: Promise<void>[] = [];
-  const started = performance.now();
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / perSecond;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    const entry: (typeof placed)[number] = { due };
-    placed.push(entry);
-    const { body, token } = order();
-    sends.push(
-      fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body,
-        signal: AbortSignal.timeout(TERMINAL_WITHIN_MS),
-      })
-        .then(async (response) => {
-          const text = await response.text();
-          if (response.status === 202) {
-            entry.orderId = (JSON.parse(text) as { orderId: string }).orderId;
-            entry.answeredAt = performance.now();
-          }
-        })
-        .catch(() => {}),
-    );
-    if (i % perSecond === 0) progress(`sending (${i}/${total})`);
-  }
-  await Promise.all(sends);
-  for (;;) {
-    const open = placed.filter((p) => p.orderId && !terminalOf(seen, p.orderId));
-    const overdue = open.every((p) => performance.now() - p.due > TERMINAL_WITHIN_MS);
-    if (open.length === 0 || overdue) break;
-    progress(`waiting for ${open.length} orders to be terminal`);
-    await sleep(200);
-  }
-  const accepted = placed.filter((p) => p.orderId);
-  const ends = accepted.map((p) => terminalOf(seen, p.orderId!));
-  // Each hop's latency over the confirmed orders: due → placed on Kafka → reserved → charged → confirmed.
-  const hops = [0, 1, 2, 3].map((hop) =>
-    accepted
-      .flatMap((p) => {
-        const steps = seen.get(p.orderId!);
-        const from = hop === 0 ? p.due : steps?.get(STEPS[hop - 1]!);
-        const to = steps?.get(STEPS[hop]!);
-        return from === undefined || to === undefined ? [] : [to - from];
-      })
-      .sort((a, b) => a - b),
-  );
-  const inTime = accepted.filter((p, i) => ends[i] && ends[i]!.at - p.due <= TERMINAL_WITHIN_MS);
-  const times = ends.flatMap((end) => (end ? [end.at] : []));
-  const span = (Math.max(...times) - Math.min(...times)) / 1000;
-  return {
-    offered: perSecond,
-    orders: total,
-    confirmed: ends.filter((end) => end?.type === "OrderConfirmed").length,
-    cancelled: ends.filter((end) => end?.type === "OrderCancelled").length,
-    stuck: accepted.length - inTime.length,
-    refused: total - accepted.length,
-    // n orders terminal over a span holds n - 1 intervals.
-    sustained: span > 0 ? (inTime.length - 1) / span : 0,
-    toConfirmed: accepted
-      .map((p, i) => (ends[i]?.type === "OrderConfirmed" ? ends[i]!.at - p.due : Number.NaN))
-      .filter((ms) => !Number.isNaN(ms))
-      .sort((a, b) => a - b),
-    post: accepted.map((p) => p.answeredAt! - p.due).sort((a, b) => a - b),
-    hops,
-  };
-}
-
-/** Adds SKUs to the Order catalog and puts plenty of each on Inventory's shelves (the services' own databases). */
-async function addSkus(stack: Stack, skus: readonly string[]): Promise<void> {
-  for (const [service, sql] of [
-    [
-      "order",
-      "INSERT INTO catalog_items (sku, name, unit_price_minor, currency) SELECT s, 'Bench item ' || s, 990, 'EUR' FROM unnest($1::text[]) AS s ON CONFLICT DO NOTHING",
-    ],
-    [
-      "inventory",
-      "INSERT INTO stock (sku, on_hand) SELECT s, 10000000 FROM unnest($1::text[]) AS s ON CONFLICT DO NOTHING",
-    ],
-  ] as const) {
-    const client = new pg.Client({ connectionString: stack.infra.databaseUrls[service] });
-    await client.connect();
-    try {
-      await client.query(sql, [skus]);
-    } finally {
-      await client.end();
-    }
-  }
-}
