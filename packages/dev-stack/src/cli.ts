@@ -6,7 +6,8 @@ import { createStack } from "./stack.js";
 const USAGE = "usage: herald-stack up [--infra-only] | down | status | env";
 
 async function main(command: string | undefined, flags: string[]): Promise<number> {
-  const stack = createStack(defaultStackOptions(), { services: !flags.includes("--infra-only") });
+  const full = !flags.includes("--infra-only");
+  const stack = createStack(defaultStackOptions(), { services: full, traces: full });
   switch (command) {
     case "up": {
       const startedAt = Date.now();

@@ -39,6 +39,8 @@ export interface Stack {
 export interface StackScope {
   /** Also run every service and its relay natively (what `stack:up` does); tests need only the infrastructure. */
   readonly services: boolean;
+  /** Also run Zipkin, the trace UI every service and relay started afterwards sends spans to (`stack:up`). */
+  readonly traces?: boolean;
 }
 
 export function createStack(options: StackOptions, scope: StackScope = { services: false }): Stack {
@@ -65,8 +67,8 @@ export function createStack(options: StackOptions, scope: StackScope = { service
     kafkaComponent(options),
     registryComponent(options, postgres),
     mailSinkComponent(options),
-    // The trace UI, for a stack that runs the services (the e2e tier starts it in its setup).
-    ...(scope.services ? [zipkinComponent(options)] : []),
+    // The trace UI: stack:up's (the e2e tier starts it in its setup; benches run untraced unless told).
+    ...(scope.traces ? [zipkinComponent(options)] : []),
   ];
   const { services, relays } = scope.services
     ? serviceComponents(options, infra, discoverServices(undefined, options.ports.serviceOffset))

@@ -8,6 +8,7 @@ import { createOrderHandler } from "./orders/handler.js";
 import { purgeIdempotencyKeys } from "./orders/idempotency.js";
 import { registerOrderRoutes } from "./orders/routes.js";
 import { createSagaHandler, SAGA_TOPICS } from "./orders/saga.js";
+import { sagaDurations } from "./orders/saga-metrics.js";
 import { moneySchema } from "./orders/schemas.js";
 
 /** Orders are small: 100 lines and an address fit in a few KiB; anything past 32 KiB is refused with 413. */
@@ -24,7 +25,8 @@ export const orderService = defineService({
   migrations: orderMigrations,
   consumer: {
     topics: SAGA_TOPICS,
-    handler: ({ pool, logger, now }) => createSagaHandler(createOrderHandler({ pool, now }), logger),
+    handler: ({ pool, logger, now, metrics }) =>
+      createSagaHandler(createOrderHandler({ pool, now }), logger, sagaDurations(metrics)),
   },
   http: { errorStatus: ORDER_ERROR_STATUS, bodyLimit: BODY_LIMIT },
   routes(app, { pool, metrics, now, config }) {

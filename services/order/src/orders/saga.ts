@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import { SAGA_EVENT_TYPES, type SagaEvent } from "./domain.js";
 import type { OrderHandler } from "./handler.js";
+import type { SagaObserver } from "./saga-metrics.js";
 
 /** The topics carrying the events the order saga reacts to. */
 export const SAGA_TOPICS: readonly TopicName[] = [...new Set(SAGA_EVENT_TYPES.map(topicOf))];
@@ -19,7 +20,7 @@ function isSagaEvent(event: DomainEvent): event is SagaEvent {
  * consumer's transaction (inbox entry, order events, outbox rows and view commit together).
  * Other events on those topics, and events about orders this service never placed, are skipped.
  */
-export function createSagaHandler(handler: OrderHandler, logger: Logger) {
+export function createSagaHandler(handler: OrderHandler, logger: Logger, observe?: SagaObserver) {
   return async (event: DomainEvent, tx: pg.ClientBase): Promise<void> => {
     if (!isSagaEvent(event)) return;
     const log = logger.child({
@@ -33,6 +34,7 @@ export function createSagaHandler(handler: OrderHandler, logger: Logger) {
       return;
     }
     const { state, events } = await handler.react(event, tx);
+    observe?.(state, events);
     if (events.length > 0)
       log.info(
         { type: event.type, emitted: events.map((e) => e.type), status: state?.status },
