@@ -170,7 +170,7 @@ export async function createClient(system: Pick<System, "url">) {
     adjustStock: (sku: string, delta: number) =>
       call<StockLevel>(`${system.url("inventory")}/stock/${sku}/adjustments`, operator, json({ delta })),
     timeline: (orderId: string) =>
-      call<{ facts: { type: string; producer: string }[] }>(
+      call<{ facts: { type: string; producer: string; traceId: string | null; traceUrl: string | null }[] }>(
         `${system.url("analytics")}/analytics/orders/${orderId}/timeline`,
         operator,
       ),

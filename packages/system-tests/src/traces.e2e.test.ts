@@ -146,6 +146,17 @@ describe("one trace per order across every service, through the outbox and its r
       "email: process orders",
       "email: email send",
     ]);
+    // Analytics links each fact of the order to its trace: the timeline names this trace for every one.
+    const timeline = await eventually(async () => {
+      const { status, body } = await client.timeline(placed.body.orderId);
+      const facts = body?.facts ?? [];
+      return status === 200 && facts.some((fact) => fact.type === "EmailSent") ? facts : undefined;
+    });
+    for (const fact of timeline)
+      expect(fact, fact.type).toMatchObject({
+        traceId: trace.traceId,
+        traceUrl: `http://localhost:9411/zipkin/traces/${trace.traceId}`,
+      });
     const mailAnalysed = spans.find(
       (span) => serviceOf(span) === "analytics" && span.name === "process notifications",
     )!;

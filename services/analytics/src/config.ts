@@ -41,6 +41,12 @@ export const configSpec = {
     default: 90,
     min: 1,
   }),
+  ANALYTICS_TRACE_URL: env.string({
+    description:
+      "where the timeline links each fact's trace, {traceId} standing for its id (the stack's Zipkin by default); none: no links",
+    default: "http://localhost:9411/zipkin/traces/{traceId}",
+    pattern: /^(none|https?:\/\/\S*\{traceId\}\S*)$/,
+  }),
   ANALYTICS_STREAM_STALL_MS: env.integer({
     description: "a stream client that reads nothing for this long while its buffer is full is disconnected",
     default: 30_000,

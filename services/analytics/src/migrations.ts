@@ -154,4 +154,10 @@ export const analyticsMigrations: readonly Migration[] = [
     // The retention sweep deletes facts by age, whatever their generation.
     sql: "CREATE INDEX analytics_facts_by_age ON analytics_facts (occurred_at);",
   },
+  {
+    id: "analytics-007-fact-traces",
+    // The trace each fact's event was produced in (its metadata's traceparent), for the timeline's
+    // links to the trace UI; null for facts recorded before, or produced with tracing off.
+    sql: "ALTER TABLE analytics_facts ADD COLUMN trace_id text;",
+  },
 ];

@@ -38,6 +38,7 @@ export async function registerAnalyticsRoutes(
     pool,
     stream,
     latencyWindowMs,
+    traceUrl: config.ANALYTICS_TRACE_URL === "none" ? "" : config.ANALYTICS_TRACE_URL,
     streamLimits: {
       maxConnections: config.ANALYTICS_STREAM_MAX_CONNECTIONS,
       maxPerClient: config.ANALYTICS_STREAM_MAX_PER_CLIENT,

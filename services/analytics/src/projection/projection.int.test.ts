@@ -119,10 +119,15 @@ function expectScenarioFigures(
         causationId: event.data.metadata.causationId,
         correlationId: event.data.metadata.correlationId,
         detail: expect.any(String),
+        // The trace its event was produced in, linked to the trace UI (none for an untraced event).
+        traceId: traceIdOf(event),
+        traceUrl: traceIdOf(event) ? expect.stringContaining(traceIdOf(event)!) : null,
       })),
     });
   }
 }
+
+const traceIdOf = (event: DomainEvent) => event.data.metadata.traceparent?.split("-")[1] ?? null;
 
 describe("read models from the events on Kafka", () => {
   let h: AnalyticsHarness;

@@ -1,4 +1,5 @@
 import type { DomainEvent } from "@herald/events";
+import { parseTraceparent } from "@herald/outbox";
 import type pg from "pg";
 import {
   type Effects,
@@ -101,13 +102,14 @@ async function insertFacts(
   const facts = projected.map(({ effects }) => effects.fact);
   const { rows } = await tx.query<{ event_id: string }>(
     `INSERT INTO analytics_facts (generation, event_id, event_type, order_id, producer, occurred_at,
-                                  correlation_id, causation_id, detail, payload)
+                                  correlation_id, causation_id, detail, payload, trace_id)
      SELECT $1, f.event_id, f.event_type, f.order_id, f.producer,
             'epoch'::timestamptz + f.occurred_at * interval '1 millisecond',
-            f.correlation_id, f.causation_id, f.detail, f.payload
+            f.correlation_id, f.causation_id, f.detail, f.payload, f.trace_id
        FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
-                   $9::text[], $10::jsonb[])
-         AS f(event_id, event_type, order_id, producer, occurred_at, correlation_id, causation_id, detail, payload)
+                   $9::text[], $10::jsonb[], $11::text[])
+         AS f(event_id, event_type, order_id, producer, occurred_at, correlation_id, causation_id, detail, payload,
+              trace_id)
      ON CONFLICT (generation, event_id) DO NOTHING
      RETURNING event_id`,
     [
@@ -121,6 +123,7 @@ async function insertFacts(
       facts.map((fact) => fact.causationId),
       facts.map((fact) => fact.detail),
       projected.map(({ event }) => JSON.stringify(storedPayloadOf(event))),
+      projected.map(({ event }) => parseTraceparent(event.data.metadata.traceparent)?.traceId ?? null),
     ],
   );
   const inserted = new Set(rows.map((row) => row.event_id.toLowerCase()));

@@ -39,6 +39,21 @@ export function formatOffset(ms) {
   return `+${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** A link to the trace the fact's event was produced in (the server builds its URL), or a dash. */
+function traceCell(fact) {
+  const cell = html("td", { class: "trace" });
+  if (fact.traceUrl && /^https?:\/\//.test(fact.traceUrl)) {
+    const link = html(
+      "a",
+      { href: fact.traceUrl, target: "_blank", rel: "noopener" },
+      `${fact.traceId.slice(0, 8)}…`,
+    );
+    link.title = `trace ${fact.traceId}`;
+    cell.append(link);
+  } else cell.append(document.createTextNode("—"));
+  return cell;
+}
+
 /** Renders `timeline` ({ orderId, facts }) into `container`, replacing what was there. */
 export function renderTimeline(container, timeline) {
   const facts = timeline.facts;
@@ -162,7 +177,7 @@ export function renderTimeline(container, timeline) {
 
   const table = html("table", { class: "facts" });
   const header = html("tr");
-  for (const title of ["when", "service", "fact", "detail"]) header.append(html("th", {}, title));
+  for (const title of ["when", "service", "fact", "detail", "trace"]) header.append(html("th", {}, title));
   table.append(header);
   for (const fact of facts) {
     const row = html("tr", { "data-event-id": fact.eventId });
@@ -178,6 +193,7 @@ export function renderTimeline(container, timeline) {
       service,
       html("td", {}, fact.type),
       html("td", {}, fact.detail),
+      traceCell(fact),
     );
     table.append(row);
   }

@@ -60,6 +60,8 @@ export interface TimelineEntry {
   causationId: string | null;
   correlationId: string;
   detail: string;
+  /** The trace the fact's event was produced in; null when it was produced untraced. */
+  traceId: string | null;
 }
 
 const LIVE = "(SELECT generation FROM analytics_generations WHERE state = 'live')";
@@ -317,8 +319,9 @@ export async function readTimeline(pool: pg.Pool, orderId: string): Promise<Time
     causation_id: string | null;
     correlation_id: string;
     detail: string;
+    trace_id: string | null;
   }>(
-    `SELECT event_id, event_type, occurred_at, producer, causation_id, correlation_id, detail
+    `SELECT event_id, event_type, occurred_at, producer, causation_id, correlation_id, detail, trace_id
        FROM analytics_facts
       WHERE generation = ${LIVE} AND order_id = $1
       ORDER BY occurred_at, event_id`,
@@ -332,5 +335,6 @@ export async function readTimeline(pool: pg.Pool, orderId: string): Promise<Time
     causationId: row.causation_id,
     correlationId: row.correlation_id,
     detail: row.detail,
+    traceId: row.trace_id,
   }));
 }

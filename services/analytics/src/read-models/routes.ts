@@ -26,6 +26,8 @@ export interface ReadModelRouteOptions {
   readonly stream: SummaryStream;
   readonly latencyWindowMs: number;
   readonly streamLimits: StreamLimits;
+  /** Where a trace is shown, `{traceId}` standing for its id; empty: the timeline links no trace. */
+  readonly traceUrl?: string;
 }
 
 /** Everything analytics knows is the shop's business: operators only. */
@@ -69,7 +71,12 @@ export function registerReadModelRoutes(app: FastifyInstance, options: ReadModel
       const facts = await readTimeline(pool, request.params.id);
       if (facts.length === 0)
         throw new AnalyticsError("ANALYTICS_ORDER_NOT_FOUND", `no facts about order ${request.params.id}`);
-      return { orderId: request.params.id, facts };
+      const traceUrl = (traceId: string | null) =>
+        traceId && options.traceUrl ? options.traceUrl.replace("{traceId}", traceId) : null;
+      return {
+        orderId: request.params.id,
+        facts: facts.map((fact) => ({ ...fact, traceUrl: traceUrl(fact.traceId) })),
+      };
     },
   );
 

@@ -185,6 +185,8 @@ export const timelineSchema = {
               causationId: { type: ["string", "null"] },
               correlationId: { type: "string" },
               detail: { type: "string" },
+              traceId: { type: ["string", "null"] },
+              traceUrl: { type: ["string", "null"], description: "the fact's trace in the trace UI" },
             },
           },
         },
