@@ -55,3 +55,4 @@ export {
   traceProcessing,
   traceWork,
 } from "./tracing.js";
+export { listenForWork, Wakeup, type WorkListener } from "./wakeup.js";

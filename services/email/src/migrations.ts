@@ -61,4 +61,12 @@ export const emailMigrations: readonly Migration[] = [
       CREATE INDEX emails_to_redact ON emails (created_at) WHERE redacted_at IS NULL AND status <> 'PENDING';
       CREATE INDEX order_facts_by_age ON order_facts (updated_at);`,
   },
+  {
+    id: "email-005-due-notify",
+    sql: `
+      -- A new mail to send wakes the senders registered as idle (outbox-006's idle_listeners) when
+      -- the transaction commits; they claim it at once instead of polling.
+      CREATE TRIGGER emails_due AFTER INSERT ON emails
+        FOR EACH ROW WHEN (NEW.status = 'PENDING') EXECUTE FUNCTION wake_idle_listeners('herald_email_due');`,
+  },
 ];

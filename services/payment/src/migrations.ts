@@ -53,4 +53,14 @@ export const paymentMigrations: readonly Migration[] = [
       -- nothing under its key before then looks again instead of voiding the payment.
       ALTER TABLE order_payments ADD COLUMN work_doubt_until timestamptz;`,
   },
+  {
+    id: "payment-003-work-notify",
+    sql: `
+      -- Gateway work asked for or rescheduled (not yet in flight) wakes the workers registered as
+      -- idle (outbox-006's idle_listeners) when the transaction commits; they claim it at once
+      -- instead of polling. A busy worker is not registered: nothing is notified under load.
+      CREATE TRIGGER order_payments_work_due AFTER INSERT OR UPDATE ON order_payments
+        FOR EACH ROW WHEN (NEW.work_due_at IS NOT NULL AND NOT NEW.work_in_flight)
+        EXECUTE FUNCTION wake_idle_listeners('herald_payment_work');`,
+  },
 ];

@@ -4,12 +4,15 @@ import type pg from "pg";
 import { errorMessage, OutboxError } from "../errors.js";
 import { type RelayMetrics, relayMetrics } from "../metrics.js";
 import type { Backoff } from "../retry.js";
+import { Wakeup } from "../wakeup.js";
 import type { RelayHooks, RelayOptions } from "./types.js";
 
 /** The relay's options with their defaults, checked once. */
 export interface RelaySettings {
   readonly batchSize: number;
   readonly poll: { readonly min: number; readonly max: number };
+  /** Longest wait for a notification of new rows before an idle relay looks anyway. */
+  readonly fallbackPollMs: number;
   readonly rebalanceIntervalMs: number;
   readonly maintenanceIntervalMs: number;
   readonly partitionSize: number;
@@ -33,12 +36,15 @@ export interface RelayContext {
   highestIssued: bigint;
   /** Database clock minus ours, so write times from Postgres compare with acknowledgement times here. */
   clockOffsetMs: number;
+  /** Woken by the outbox's notifications (each committed insert), received on the session's connection. */
+  readonly wakeup: Wakeup;
 }
 
 export function createRelayContext(options: RelayOptions): RelayContext {
   const settings: RelaySettings = Object.freeze({
     batchSize: positive("batchSize", options.batchSize ?? 500),
     poll: options.pollIntervalMs ?? { min: 1, max: 25 },
+    fallbackPollMs: positive("fallbackPollMs", options.fallbackPollMs ?? 1_000),
     rebalanceIntervalMs: positive("rebalanceIntervalMs", options.rebalanceIntervalMs ?? 2_000),
     maintenanceIntervalMs: positive("maintenanceIntervalMs", options.maintenanceIntervalMs ?? 5_000),
     partitionSize: positive("partitionSize", options.partitionSize ?? 100_000),
@@ -55,6 +61,7 @@ export function createRelayContext(options: RelayOptions): RelayContext {
     settings,
     highestIssued: -1n,
     clockOffsetMs: 0,
+    wakeup: new Wakeup(),
   };
 }
 

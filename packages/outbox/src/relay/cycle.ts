@@ -1,11 +1,13 @@
+import pg from "pg";
 import type { OutboxError } from "../errors.js";
+import { registerIdle, unregisterIdle } from "../wakeup.js";
 import { databaseError, type RelayContext } from "./context.js";
 import { rebalance } from "./leases.js";
 import type { Parks } from "./parks.js";
 import { probe } from "./probe.js";
 import { flushProgress, saveProgress } from "./progress.js";
 import { type PendingRead, sameCursors, startRead } from "./reading.js";
-import { RelaySession } from "./session.js";
+import { OUTBOX_CHANNEL, RelaySession } from "./session.js";
 
 export type CycleResult = "full" | "published" | "waiting" | "idle";
 
@@ -30,7 +32,7 @@ export class PublishCycle {
     const { settings } = this.ctx;
     if (this.session?.broken) throw databaseError("lost the relay session", this.session.broken);
     if (!this.session) {
-      this.session = await RelaySession.open(this.ctx.pool);
+      this.session = await RelaySession.open(this.ctx.pool, this.ctx.wakeup);
       this.nextRebalanceAt = 0;
     }
     const s = this.session;
@@ -82,6 +84,46 @@ export class PublishCycle {
     return rows.length > 0 ? "published" : idle;
   }
 
+  /**
+   * After an idle cycle: registers the session as idle once it has been for a while, so writers
+   * start notifying it. True when it just did: rows committed before that notified nobody, so the
+   * caller runs a cycle more before it waits.
+   */
+  async idle(): Promise<boolean> {
+    const s = this.session;
+    if (s === undefined) return false;
+    if (!s.idle.dueToRegister()) return false;
+    await registerIdle(s.client, idleListeners(s), OUTBOX_CHANNEL).catch((error: unknown) => {
+      throw databaseError("could not register the relay as idle", error);
+    });
+    s.idle.registered = true;
+    return true;
+  }
+
+  /** After a cycle that found rows: unregisters, so writers stop notifying a busy relay. */
+  async busy(): Promise<void> {
+    const s = this.session;
+    if (!s?.idle.busy()) return;
+    await unregisterIdle(s.client, idleListeners(s), OUTBOX_CHANNEL).catch((error: unknown) => {
+      throw databaseError("could not unregister the relay as idle", error);
+    });
+  }
+
+  /** Whether the session is registered as idle: only then may the relay wait long for a notification. */
+  get registeredIdle(): boolean {
+    return this.session?.idle.registered ?? false;
+  }
+
+  /** How long until the session is due to register as idle. */
+  untilIdle(): number {
+    return this.session?.idle.untilDue() ?? 0;
+  }
+
+  /** How long until the next re-balance is due (an idle relay wakes for it). */
+  untilRebalance(): number {
+    return Math.max(0, this.nextRebalanceAt - Date.now());
+  }
+
   /** After a failed cycle: the batch read ahead is dropped, and a lost database session closed. */
   failed(failure: OutboxError): void {
     if (this.session) this.session.prefetched = undefined;
@@ -92,6 +134,8 @@ export class PublishCycle {
   async finish(): Promise<void> {
     const last = this.session;
     if (last && !last.broken) await flushProgress(last).catch(() => {});
+    if (last && !last.broken && last.idle.busy())
+      await unregisterIdle(last.client, idleListeners(last), OUTBOX_CHANNEL).catch(() => {});
     this.closeSession();
   }
 
@@ -101,4 +145,8 @@ export class PublishCycle {
     this.session = undefined;
     current.close(this.ctx, reason);
   }
+}
+
+function idleListeners(s: RelaySession): string {
+  return `${pg.escapeIdentifier(s.tables.schema)}.idle_listeners`;
 }

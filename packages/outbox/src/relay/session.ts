@@ -2,9 +2,13 @@ import type pg from "pg";
 import type { OpenPark } from "../parking.js";
 import { type OutboxTables, resolveOutboxTables } from "../partitions.js";
 import { notify } from "../retry.js";
+import { IdleState, listenOn, type Wakeup } from "../wakeup.js";
 import { PublicationWatermark } from "../watermark.js";
 import { databaseError, type RelayContext } from "./context.js";
 import type { PendingRead } from "./reading.js";
+
+/** The channel the outbox's insert trigger notifies, with the outbox's schema as the payload. */
+export const OUTBOX_CHANNEL = "herald_outbox";
 
 /** Advisory lock classes of one outbox (the second key is a bucket, a member, or 0). */
 export interface RelayLocks {
@@ -34,6 +38,8 @@ export class RelaySession {
   unsaved: "none" | "idle" | "published" = "none";
   /** The next batch, read while the current one is sent. */
   prefetched: PendingRead | undefined;
+  /** Whether this session is registered as idle, so writers notify it (see `wakeup.ts`). */
+  readonly idle = new IdleState();
 
   private constructor(
     readonly client: pg.PoolClient,
@@ -46,8 +52,11 @@ export class RelaySession {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  /** Connects, finds the outbox on the search_path and joins the relays as a member. */
-  static async open(pool: pg.Pool): Promise<RelaySession> {
+  /**
+   * Connects, finds the outbox on the search_path, listens for its notifications (they wake
+   * `wakeup`; the subscription ends with the connection) and joins the relays as a member.
+   */
+  static async open(pool: pg.Pool, wakeup: Wakeup): Promise<RelaySession> {
     const client = await pool.connect().catch((error: unknown) => {
       throw databaseError("could not connect", error);
     });
@@ -62,6 +71,7 @@ export class RelaySession {
       await client.query("SET application_name = 'herald-outbox-relay'; SET synchronous_commit = off");
       const tables = await resolveOutboxTables(client);
       if (!tables) throw new Error("no outbox table on the search_path: run outboxMigrations first");
+      await listenOn(client, OUTBOX_CHANNEL, tables.schema, wakeup);
       const { rows } = await client.query<RelayLocks & { database: number }>(
         `SELECT hashtext($1 || ':buckets') & 2147483647 AS buckets,
                 hashtext($1 || ':members') & 2147483647 AS members,

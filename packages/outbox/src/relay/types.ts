@@ -65,8 +65,16 @@ export interface RelayOptions {
   readonly topicName?: (topic: TopicName) => string;
   /** Most rows read and sent per cycle. Default 500. */
   readonly batchSize?: number;
-  /** Wait between polls when there is nothing to publish: grows from `min` to `max`. Default 1–25 ms. */
+  /**
+   * Wait between looks while rows wait for their writers' transactions to end (a writer that rolls
+   * back sends no notification): grows from `min` to `max`, at most 4 ms. Default 1–25 ms.
+   */
   readonly pollIntervalMs?: { readonly min: number; readonly max: number };
+  /**
+   * An idle relay waits for the outbox's notification (sent by a trigger when an insert commits);
+   * it looks anyway after this long, and when re-balancing is due. Default 1 s.
+   */
+  readonly fallbackPollMs?: number;
   /** How often a relay re-balances buckets with the others. Default 2 s. */
   readonly rebalanceIntervalMs?: number;
   /** How often partitions are maintained and the backlog gauge measured. Default 5 s. */

@@ -1,5 +1,5 @@
 import { createMetadata, type EventOf } from "@herald/events";
-import { enqueue, traceWork } from "@herald/outbox";
+import { enqueue, listenForWork, traceWork, type WorkListener } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -45,8 +45,15 @@ export interface MailSenderOptions {
   readonly sendDeadlineMs: number;
   /** Mails sent at once. */
   readonly concurrency: number;
-  /** Pause when nothing is due. */
+  /** Pause when nothing is due and no wake-up can come (the listening connection is down, or wake-ups are off). */
   readonly pollIntervalMs: number;
+  /**
+   * A new PENDING mail notifies the idle senders through Postgres (channel `herald_email_due`,
+   * migration email-005; see `listenForWork`): after a quarter of a second with nothing due a sender
+   * waits for that, or until the next retry is due, and looks anyway after this long. Default 5 s;
+   * 0 turns wake-ups off (it then polls every `pollIntervalMs`).
+   */
+  readonly fallbackPollMs?: number;
   readonly metrics?: Registry;
   readonly now?: () => Date;
   readonly random?: () => number;
@@ -236,10 +243,34 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     return claimed.length;
   }
 
-  async function run(signal: AbortSignal): Promise<void> {
+  /**
+   * How long an idle sender may wait for a notification: until the next mail is due (a retry's
+   * backoff, a lease running out), at least the poll interval, at most the fallback.
+   */
+  async function untilDue(fallbackMs: number): Promise<number> {
+    try {
+      const { rows } = await pool.query<{ ms: number | null }>(
+        `SELECT extract(epoch FROM min(next_attempt_at) - now()) * 1000 AS ms
+           FROM emails WHERE status = 'PENDING'`,
+      );
+      const ms = rows[0]?.ms;
+      if (ms === null || ms === undefined) return fallbackMs;
+      return Math.min(fallbackMs, Math.max(options.pollIntervalMs, Number(ms)));
+    } catch {
+      return options.pollIntervalMs;
+    }
+  }
+
+  async function run(
+    signal: AbortSignal,
+    listener: WorkListener | undefined,
+    fallbackMs: number,
+  ): Promise<void> {
     let failures = 0;
     while (!signal.aborted) {
       let attempted = 0;
+      // A mail notified from here on may have been missed by this look: the next wait ends at once.
+      listener?.clear();
       try {
         attempted = await sendDue();
         failures = 0;
@@ -247,9 +278,19 @@ export function createMailSender(options: MailSenderOptions): MailSender {
         failures++;
         logger.warn({ err: error }, "looking for mails due failed; retrying");
       }
-      if (attempted === 0 || failures > 0)
+      if (failures > 0)
         await pause(Math.min(options.pollIntervalMs * 2 ** failures, MAX_IDLE_BACKOFF_MS), signal);
+      else if (attempted > 0) listener?.busy();
+      else if (!listener) await pause(options.pollIntervalMs, signal);
+      // Just registered as idle: a mail recorded before that notified nobody, so look once more.
+      else if (!(await listener.idle()))
+        await listener.wait(
+          listener.listening ? await untilDue(fallbackMs) : options.pollIntervalMs,
+          options.pollIntervalMs,
+          signal,
+        );
     }
+    await listener?.close();
   }
 
   return {
@@ -257,7 +298,9 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     start() {
       if (loop) return;
       stopping = new AbortController();
-      loop = run(stopping.signal);
+      const fallbackMs = options.fallbackPollMs ?? 5_000;
+      const listener = fallbackMs > 0 ? listenForWork(pool, "herald_email_due") : undefined;
+      loop = run(stopping.signal, listener, fallbackMs);
     },
     async stop() {
       stopping?.abort();

@@ -1,5 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { enqueueAll, traceWork } from "@herald/outbox";
+import { enqueueAll, listenForWork, traceWork, type WorkListener } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -21,8 +21,18 @@ export interface PaymentWorkerOptions {
   readonly gatewayTimeoutMs: number;
   /** How long a claimed call is left to its caller before another may settle it. Default 2 × timeout. */
   readonly leaseMs?: number;
-  /** Pause between looks for due work when there was none. */
+  /**
+   * Pause between looks for due work when there was none and no wake-up can come (the worker's
+   * listening connection is down, or wake-ups are off).
+   */
   readonly pollMs: number;
+  /**
+   * Work made due (a charge or refund asked for, a retry scheduled) notifies an idle worker through
+   * Postgres (channel `herald_payment_work`, migration payment-003; see `listenForWork`): after a
+   * quarter of a second with nothing due the worker waits for that, or until its next due time, and
+   * looks anyway after this long. Default 5 s; 0 turns wake-ups off (it then polls every `pollMs`).
+   */
+  readonly fallbackPollMs?: number;
   /** Calls made concurrently per round (and claimed per transaction). Default 10. */
   readonly batchSize?: number;
   /**
@@ -64,6 +74,7 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
   const leaseMs = options.leaseMs ?? options.gatewayTimeoutMs * 2;
   const batchSize = options.batchSize ?? 10;
   const maxInFlight = Math.max(options.maxInFlight ?? 100, batchSize);
+  const fallbackPollMs = options.fallbackPollMs ?? 5_000;
   const calls = options.metrics
     ? new Counter({
         name: "payment_gateway_calls_total",
@@ -72,7 +83,7 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
         registers: [options.metrics],
       })
     : undefined;
-  let running: { stop: AbortController; loop: Promise<void> } | undefined;
+  let running: { stop: AbortController; loop: Promise<void>; listener?: WorkListener } | undefined;
 
   async function claim(limit: number): Promise<Call[]> {
     return withTransaction(pool, async (tx) => {
@@ -175,10 +186,12 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
    * latency (10 per 150 ms: under 70 charges a second, whatever the load). Claimed work is leased,
    * so a later claim never takes a call in flight.
    */
-  async function loop(signal: AbortSignal): Promise<void> {
+  async function loop(signal: AbortSignal, listener: WorkListener | undefined): Promise<void> {
     const inFlight = new Set<Promise<void>>();
     while (!signal.aborted) {
       let claimed: Call[] = [];
+      // Work notified from here on may have been missed by this claim: the next wait ends at once.
+      listener?.clear();
       try {
         claimed = await claim(Math.min(batchSize, maxInFlight - inFlight.size));
       } catch (error) {
@@ -195,10 +208,34 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
           .finally(() => inFlight.delete(settled));
         inFlight.add(settled);
       }
+      if (claimed.length > 0) listener?.busy();
       if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-      else if (claimed.length === 0) await delay(options.pollMs, undefined, { signal }).catch(() => {});
+      else if (claimed.length === 0) {
+        if (!listener) await delay(options.pollMs, undefined, { signal }).catch(() => {});
+        // Just registered as idle: work committed before that notified nobody, so look once more.
+        else if (!(await listener.idle()))
+          await listener.wait(listener.listening ? await untilDue() : options.pollMs, options.pollMs, signal);
+      }
     }
     await Promise.all(inFlight);
+  }
+
+  /**
+   * How long an idle worker may wait for a notification: until the earliest due work (a retry's
+   * backoff, a lease running out), at least `pollMs` (work due now but locked by a reaction is
+   * notified when that commits), at most the fallback.
+   */
+  async function untilDue(): Promise<number> {
+    try {
+      const { rows } = await pool.query<{ due: Date | null }>(
+        "SELECT min(work_due_at) AS due FROM order_payments WHERE work_due_at IS NOT NULL",
+      );
+      const due = rows[0]?.due;
+      if (!due) return fallbackPollMs;
+      return Math.min(fallbackPollMs, Math.max(options.pollMs, due.getTime() - now()));
+    } catch {
+      return options.pollMs;
+    }
   }
 
   return {
@@ -206,7 +243,8 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
     start() {
       if (running) return;
       const stop = new AbortController();
-      running = { stop, loop: loop(stop.signal) };
+      const listener = fallbackPollMs > 0 ? listenForWork(pool, "herald_payment_work") : undefined;
+      running = { stop, loop: loop(stop.signal, listener), listener };
     },
     async stop() {
       const current = running;
@@ -214,6 +252,7 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
       if (!current) return;
       current.stop.abort();
       await current.loop;
+      await current.listener?.close();
     },
   };
 }

@@ -1,0 +1,67 @@
+import { randomUUID } from "node:crypto";
+import { sampleEvent } from "@herald/events/testing";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { createEmailHarness, type EmailHarness, uniqueRecipient, waitFor } from "../testing/harness.js";
+import { startTestSmtpServer, type TestSmtpServer } from "../testing/smtp-server.js";
+import { messageIdFor } from "./message-id.js";
+import { createMailSender, type MailSender } from "./sender.js";
+import { createSmtpTransport } from "./transport.js";
+
+/** Far longer than any wait below: a sender that sends within the test woke on a notification. */
+const MINUTES = 10 * 60_000;
+
+let h: EmailHarness | undefined;
+let smtp: TestSmtpServer | undefined;
+let sender: MailSender | undefined;
+
+afterEach(async () => {
+  await sender?.stop();
+  await h?.close();
+  await smtp?.close();
+  sender = undefined;
+  h = undefined;
+  smtp = undefined;
+});
+
+describe("the sender's wake-ups", () => {
+  it("sends a mail recorded while it is idle, woken by the recording transaction's commit", async () => {
+    smtp = await startTestSmtpServer(() => "accept");
+    const harness = await createEmailHarness({ SMTP_URL: smtp.url });
+    h = harness;
+    sender = createMailSender({
+      pool: harness.context.pool,
+      transport: createSmtpTransport(smtp.url, 2_000),
+      from: "Herald <orders@herald.test>",
+      logger: pino({ level: "silent" }),
+      maxAttempts: 3,
+      retry: { initialMs: 50, maxMs: 100 },
+      leaseMs: 5_000,
+      sendDeadlineMs: 4_000,
+      concurrency: 5,
+      pollIntervalMs: MINUTES,
+      fallbackPollMs: MINUTES,
+    });
+    sender.start();
+    // Each mail is recorded once the one before it is sent and the sender has registered as idle
+    // again (it unregisters when it finds work), so it is waiting for a notification each time.
+    for (let i = 0; i < 3; i++) {
+      await waitFor("the sender to register as idle", async () => {
+        const { rows } = await harness.context.pool.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM idle_listeners WHERE channel = 'herald_email_due'",
+        );
+        return rows[0]!.n === 1 ? true : undefined;
+      });
+      const confirmed = sampleEvent("OrderConfirmed", {
+        orderId: randomUUID(),
+        customerEmail: uniqueRecipient("wakeup"),
+      });
+      const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
+      await harness.react(confirmed);
+      await waitFor(`mail ${i} to be sent`, async () =>
+        (await harness.emails()).find((row) => row.message_id === messageId && row.status === "SENT"),
+      );
+    }
+    expect(smtp.accepted).toHaveLength(3);
+  });
+});
