@@ -14,6 +14,7 @@ export interface ConsumerMetrics {
   readonly messages: Counter<"group" | "topic" | "outcome">;
   readonly deadLettered: Counter<"group" | "topic" | "code">;
   readonly blockedPartitions: Gauge<"group">;
+  readonly hop: Histogram<"group" | "topic" | "event_type">;
 }
 
 /** Seconds, from a few milliseconds (a busy relay) to half a minute (an outage). */
@@ -132,6 +133,18 @@ export function consumerMetrics(registry: Registry | undefined): ConsumerMetrics
           name: "herald_consumer_dead_lettered_total",
           help: "Messages sent to the consumer group's dead-letter topic, by error code.",
           labelNames: ["group", "topic", "code"] as const,
+          registers,
+        }),
+    ),
+    hop: shared(
+      registry,
+      "herald_consumer_hop_seconds",
+      (registers) =>
+        new Histogram({
+          name: "herald_consumer_hop_seconds",
+          help: "One hop of a saga: from an event's occurredAt (its producer's decision) to its handler's commit in this group, through the outbox, the relay, Kafka and this consumer; per event type.",
+          labelNames: ["group", "topic", "event_type"] as const,
+          buckets: LATENCY_BUCKETS,
           registers,
         }),
     ),

@@ -43,6 +43,12 @@ export class ConsumerMonitor {
     fields: Omit<ConsumeReport, "outcome" | "topic" | "partition">,
   ): void {
     this.metrics.messages.inc({ group: this.groupId, topic, outcome });
+    const { event } = fields;
+    if (outcome === "processed" && event)
+      this.metrics.hop.observe(
+        { group: this.groupId, topic, event_type: event.type },
+        Math.max(0, Date.now() - event.data.metadata.occurredAt) / 1000,
+      );
     notify(this.hooks.outcome, { outcome, topic, partition, ...fields });
   }
 
