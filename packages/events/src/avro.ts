@@ -38,6 +38,14 @@ export function validateEvent(event: DomainEvent): void {
   if (problems.length > 0) throw violation(event.type, problems);
 }
 
+/**
+ * The Avro body of `event` (binary encoding, no framing) with this build's schema of its type, what
+ * a writer stores at enqueue so the relay only adds the registry's header. Validate it first.
+ */
+export function encodeBody(event: DomainEvent): Buffer {
+  return avroTypeOf(event.type).toBuffer(event.data);
+}
+
 /** The fields of `value` that do not fit `type`, as `path: expected type` (values left out: they may be personal). */
 export function invalidPaths(type: avro.Type, value: unknown): string[] {
   const problems: string[] = [];

@@ -1,9 +1,9 @@
-export { schemaFingerprintOf, validateEvent } from "./avro.js";
+export { encodeBody, schemaFingerprintOf, validateEvent } from "./avro.js";
 export { EventsError, type EventsErrorCode } from "./errors.js";
-export { type ErrorDetail, HeraldError, type HeraldErrorOptions } from "./herald-error.js";
 export type { DomainEvent, EventOf } from "./events.js";
 export { EVENT_SCHEMAS, type EventSchema } from "./generated/schemas.js";
 export * from "./generated/types.js";
+export { type ErrorDetail, HeraldError, type HeraldErrorOptions } from "./herald-error.js";
 export { createMetadata, type MetadataInput } from "./metadata.js";
 export { createEventSerde, type EventSerde, type EventSerdeOptions } from "./serde.js";
 export {

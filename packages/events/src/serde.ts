@@ -15,6 +15,11 @@ export interface EventSerde {
   encode(event: DomainEvent): Promise<Buffer>;
   /** Reads any registered version of one of our events into this build's types; writer schemas are cached by id. */
   decode(bytes: Buffer): Promise<DomainEvent>;
+  /**
+   * The wire format of an Avro body written with this build's schema of `type` (`encodeBody`): the
+   * header only is added, the id looked up once per subject as for `encode`.
+   */
+  frame?(type: EventType, body: Buffer): Promise<Buffer>;
 }
 
 export interface EventSerdeOptions {
@@ -149,6 +154,16 @@ export function createSerde(
       }
       const bytes = Buffer.allocUnsafe(end);
       scratch.copy(bytes, 0, 0, end);
+      return bytes;
+    },
+
+    async frame(type, body) {
+      avroTypeOf(type);
+      const id = ids.get(type) ?? (await idOf(type));
+      const bytes = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+      bytes[0] = MAGIC_BYTE;
+      bytes.writeInt32BE(id, 1);
+      body.copy(bytes, HEADER_BYTES);
       return bytes;
     },
 

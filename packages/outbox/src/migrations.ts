@@ -139,6 +139,16 @@ CREATE TRIGGER outbox_wake_relays AFTER INSERT ON outbox
   FOR EACH STATEMENT EXECUTE FUNCTION wake_idle_listeners('herald_outbox');
 `;
 
+/**
+ * Each row's Avro body, encoded by its writer with the schema its fingerprint names (which enqueue
+ * validates it against anyway): the relay only adds the registry's 5-byte header. Rows written
+ * before have none and are encoded from their JSON payload, as before. Nullable without a default:
+ * adding it rewrites nothing.
+ */
+const OUTBOX_BODY_SQL = `
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS body bytea;
+`;
+
 /** Idempotent DDL for the outbox (and relay state), the inbox and parked keys; services run these as migrations. */
 export const outboxMigrations: readonly { id: string; sql: string }[] = Object.freeze([
   { id: "outbox-001-outbox", sql: OUTBOX_SQL },
@@ -147,4 +157,5 @@ export const outboxMigrations: readonly { id: string; sql: string }[] = Object.f
   { id: "outbox-004-consumer-parked-keys", sql: CONSUMER_PARKED_KEYS_SQL },
   { id: "outbox-005-relay-parking", sql: RELAY_PARKING_SQL },
   { id: "outbox-006-wake-idle-listeners", sql: OUTBOX_NOTIFY_SQL },
+  { id: "outbox-007-encoded-bodies", sql: OUTBOX_BODY_SQL },
 ]);

@@ -23,7 +23,8 @@ const PERMANENT_ENCODE_FAILURES: ReadonlySet<EventsErrorCode> = new Set([
 
 /**
  * Encodes a row with its writer's schema, or says why this relay never can: a relay of an older
- * build never encodes a newer event with its own schema.
+ * build never encodes a newer event with its own schema. A row the writer encoded (its body) is
+ * only framed; a row from before bodies were stored is encoded from its JSON payload.
  */
 export async function encodeRow(serde: EventSerde, row: Row): Promise<Buffer | Unencodable> {
   const own = schemaFingerprintOf(row.event_type);
@@ -33,6 +34,9 @@ export async function encodeRow(serde: EventSerde, row: Row): Promise<Buffer | U
       unencodable: `written with ${row.event_type} schema ${row.schema_fingerprint}; this relay has ${own}`,
     };
   try {
+    // Written by a build with this very schema: its body only needs the registry's header.
+    if (row.body !== null && row.schema_fingerprint === own && serde.frame)
+      return await serde.frame(row.event_type, row.body);
     return await serde.encode({ type: row.event_type, data: row.payload } as DomainEvent);
   } catch (error) {
     if (error instanceof EventsError && PERMANENT_ENCODE_FAILURES.has(error.code))

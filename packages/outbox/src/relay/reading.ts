@@ -13,7 +13,13 @@ export interface Row {
   event_id: string;
   correlation_id: string;
   traceparent: string | null;
-  payload: DomainEvent["data"];
+  /**
+   * The JSON payload, read only for a row the relay encodes itself: one without a body (written
+   * before bodies were stored) or without a writer's fingerprint.
+   */
+  payload: DomainEvent["data"] | null;
+  /** The Avro body its writer encoded with its schema; null for rows written before. */
+  body: Buffer | null;
   schema_fingerprint: string | null;
   written_ms: number;
 }
@@ -29,7 +35,8 @@ export interface PendingRead {
 const READ_WINDOW_BATCHES = 4;
 
 const ROW_COLUMNS = `o.id::text AS id, o.bucket, o.topic, o.aggregate_key, o.event_type, o.event_id::text AS event_id,
-              o.correlation_id, o.traceparent, o.payload, o.schema_fingerprint,
+              o.correlation_id, o.traceparent, o.body, CASE WHEN o.body IS NULL OR o.schema_fingerprint IS NULL THEN o.payload END AS payload,
+              o.schema_fingerprint,
               extract(epoch FROM o.created_at) * 1000 AS written_ms`;
 
 export function sameCursors(a: ReadonlyMap<number, bigint>, b: ReadonlyMap<number, bigint>): boolean {
