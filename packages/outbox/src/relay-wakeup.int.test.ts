@@ -88,6 +88,28 @@ describe("the relay's wake-ups", { timeout: 90_000 }, () => {
     }
   });
 
+  it("drops the registrations of loops that died, so writers stop notifying them", async () => {
+    db = await createTestDatabase();
+    topics = await createTestTopics();
+    // A payment worker's entry whose backend is gone (no live pid is negative).
+    await db.pool.query("INSERT INTO idle_listeners (channel, pid) VALUES ('herald_payment_work', -1)");
+    const relay = createRelay({
+      pool: db.pool,
+      kafka: topics.kafka,
+      serde: topics.serde,
+      topicName: (topic) => topics!.name(topic),
+      rebalanceIntervalMs: 200,
+    });
+    relays.push(relay);
+    await relay.start();
+    await waitFor("the dead entry to be dropped", async () => {
+      const { rows } = await db!.pool.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM idle_listeners WHERE pid = -1",
+      );
+      return rows[0]!.n === 0;
+    });
+  });
+
   it("publishes each row committed while it is idle, woken by the commit's notification", async () => {
     const { db, collector } = await setUp();
     // Each row is written once the one before it has arrived and the relay has registered as idle

@@ -86,6 +86,14 @@ export async function registerIdle(client: pg.ClientBase, table: string, channel
   );
 }
 
+/**
+ * Drops the entries of backends that are gone (a loop that died while registered), on every channel
+ * of the schema: left there, they would make every writer notify, at the cost measured above.
+ */
+export async function dropGoneListeners(client: pg.ClientBase, table: string): Promise<void> {
+  await client.query(`DELETE FROM ${table} WHERE pid NOT IN (SELECT pid FROM pg_stat_activity)`);
+}
+
 export async function unregisterIdle(client: pg.ClientBase, table: string, channel: string): Promise<void> {
   await client.query(`DELETE FROM ${table} WHERE channel = $1 AND pid = pg_backend_pid()`, [channel]);
 }

@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { OutboxError } from "../errors.js";
-import { registerIdle, unregisterIdle } from "../wakeup.js";
+import { dropGoneListeners, registerIdle, unregisterIdle } from "../wakeup.js";
 import { databaseError, type RelayContext } from "./context.js";
 import { rebalance } from "./leases.js";
 import type { Parks } from "./parks.js";
@@ -40,6 +40,8 @@ export class PublishCycle {
       if (Date.now() >= this.nextRebalanceAt) {
         await rebalance(this.ctx, s);
         await this.parks.refresh(s);
+        // Also the worker's and sender's entries: the relay is the one loop that runs on schedule.
+        await dropGoneListeners(s.client, idleListeners(s));
         this.nextRebalanceAt = Date.now() + settings.rebalanceIntervalMs * (0.75 + Math.random() / 2);
       }
       if (s.owned.size === 0) return "idle";
