@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { System } from "@herald/dev-stack/testing";
+import { type System, waitFor } from "@herald/dev-stack/testing";
 import { testTokens } from "@herald/service-kit/testing";
 
 export const TERMINAL = ["CONFIRMED", "CANCELLED"] as const;
@@ -203,13 +203,7 @@ export async function createClient(system: Pick<System, "url">) {
 
 export type Client = Awaited<ReturnType<typeof createClient>>;
 
-/** Polls `probe` until it returns something other than undefined. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Polls `probe` until it returns something other than undefined (a failed read counts as not yet). */
+export function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return waitFor("the system to get there", probe, timeoutMs, 100);
 }

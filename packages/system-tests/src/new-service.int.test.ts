@@ -11,6 +11,7 @@ import {
   type ScratchSchema,
   serviceEnvironment,
   testInfra,
+  waitFor,
 } from "@herald/dev-stack/testing";
 import { createEventSerde } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
@@ -49,23 +50,6 @@ function run(main: string, env: NodeJS.ProcessEnv): { child: ChildProcess; outpu
     output += chunk.toString();
   });
   return { child, output: () => output };
-}
-
-/** Polls `read` until `accept` holds, failing with the last value after `timeoutMs`. */
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let error: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await read();
-      if (accept(last)) return last;
-    } catch (caught) {
-      error = caught;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`gave up after ${timeoutMs} ms; last: ${JSON.stringify(last)} ${error ?? ""}`);
 }
 
 describe("a sixth service: a folder under services/ and nothing else", () => {
@@ -111,10 +95,10 @@ describe("a sixth service: a folder under services/ and nothing else", () => {
     });
     const url = `http://127.0.0.1:${port}`;
     type Readiness = { status: string; checks: Record<string, { status: string }> };
-    const ready = await eventually(
-      async () => (await (await fetch(`${url}/health/ready`)).json()) as Readiness,
-      (body) => body.status === "ready" && body.checks.consumer?.status === "up",
-    ).catch((error: unknown) => {
+    const ready = await waitFor("the service ready, its consumer in its group", async () => {
+      const body = (await (await fetch(`${url}/health/ready`)).json()) as Readiness;
+      return body.status === "ready" && body.checks.consumer?.status === "up" && body;
+    }).catch((error: unknown) => {
       throw new Error(`${error}\n${service!.output()}`);
     });
     expect(ready.checks.consumer).toEqual({ status: "up", informational: true });
@@ -136,9 +120,14 @@ describe("a sixth service: a folder under services/ and nothing else", () => {
     }
 
     const token = await testTokens.customer(customerId);
-    const read = async () =>
-      (await fetch(`${url}/loyalty/${customerId}`, { headers: { authorization: `Bearer ${token}` } })).json();
-    expect(await eventually(read, (body) => (body as { orders: number }).orders === 2)).toEqual({
+    const counted = await waitFor("both orders counted", async () => {
+      const response = await fetch(`${url}/loyalty/${customerId}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const body = (await response.json()) as { orders: number };
+      return body.orders === 2 && body;
+    });
+    expect(counted).toEqual({
       customerId,
       orders: 2,
     });

@@ -44,6 +44,7 @@ export { type KafkaPorts, kafkaComponent } from "../kafka.js";
 /** The kafkajs config of the run's (or a private) broker, logged in as its admin: every test's Kafka client. */
 export { kafkaConfig } from "../kafka-client.js";
 export { uniqueName } from "../names.js";
+export { waitFor } from "./wait.js";
 export { createScratchSchema, type ScratchSchema } from "../scratch-schema.js";
 export { KAFKA_ADMIN_LOGIN, kafkaLoginEnvironment } from "../services.js";
 /** The stack's trace collector and UI (the e2e tier's global setup starts it). */

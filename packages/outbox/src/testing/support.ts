@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   createScratchSchema,
   type Infra,
@@ -12,21 +11,8 @@ import pg from "pg";
 import { enqueueAll } from "../enqueue.js";
 import { outboxMigrations } from "../migrations.js";
 
+export { waitFor } from "@herald/dev-stack/testing";
 export { orderPlaced } from "./events.js";
-
-/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-  intervalMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await sleep(intervalMs);
-  }
-}
 
 /** A Postgres schema with the outbox migrations applied, inside the order service's database. */
 export interface TestDatabase {

@@ -1,9 +1,10 @@
+import { waitFor } from "@herald/dev-stack/testing";
 import type { DomainEvent } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import { withTransaction } from "@herald/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Summary, TimeSeries } from "../read-models/queries.js";
-import { type AnalyticsHarness, createAnalyticsHarness, waitUntil } from "../testing/harness.js";
+import { type AnalyticsHarness, createAnalyticsHarness } from "../testing/harness.js";
 import { eur, line, type ScenarioOrder, sagaOf, usd } from "../testing/scenario.js";
 import { minuteOf } from "./effects.js";
 import { applyEvents } from "./store.js";
@@ -196,12 +197,16 @@ describe("read models from the events on Kafka", () => {
     expect([generation - 1, generation]).toContain(during.generation);
     expect(during.facts).toBe(FACTS);
 
-    await waitUntil("the rebuilt generation to go live", 30_000, async () => {
-      const { generations } = (await h.operator("/analytics/rebuild")).json();
-      const state = generations.find((g: { generation: number }) => g.generation === generation)?.state;
-      if (state === "failed") throw new Error("rebuild failed");
-      return state === "live";
-    });
+    await waitFor(
+      "the rebuilt generation to go live",
+      async () => {
+        const { generations } = (await h.operator("/analytics/rebuild")).json();
+        const state = generations.find((g: { generation: number }) => g.generation === generation)?.state;
+        if (state === "failed") throw new Error("rebuild failed");
+        return state === "live";
+      },
+      30_000,
+    );
     const after = (await h.operator("/analytics/summary")).json() as Summary;
     expect(after.generation).toBe(generation);
     expect(await figuresOf(h, orders)).toEqual(before);

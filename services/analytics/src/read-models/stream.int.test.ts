@@ -1,4 +1,4 @@
-import { serviceEnvironment } from "@herald/dev-stack/testing";
+import { serviceEnvironment, waitFor } from "@herald/dev-stack/testing";
 import { buildServiceApp, createServiceContext, withTransaction } from "@herald/service-kit";
 import { testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
@@ -6,13 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEvents } from "../projection/store.js";
 import { registerAnalyticsRoutes } from "../routes.js";
 import { analyticsService } from "../service.js";
-import {
-  type AnalyticsHarness,
-  createAnalyticsHarness,
-  logger,
-  urlOf,
-  waitUntil,
-} from "../testing/harness.js";
+import { type AnalyticsHarness, createAnalyticsHarness, logger, urlOf } from "../testing/harness.js";
 import { eur, line, sagaOf } from "../testing/scenario.js";
 import { readSummary, type Summary } from "./queries.js";
 import { createSummaryStream } from "./stream.js";
@@ -129,8 +123,10 @@ describe("the summary stream", () => {
       expect(seen.every((list) => list.length === 1)).toBe(true);
 
       const facts = await addOrder(h);
-      await waitUntil("every subscriber to see the change", 10_000, () =>
-        seen.every((list) => list.at(-1)?.facts === facts),
+      await waitFor(
+        "every subscriber to see the change",
+        () => seen.every((list) => list.at(-1)?.facts === facts),
+        10_000,
       );
       expect(reads).toBe(2);
 
@@ -169,21 +165,29 @@ describe("the summary stream", () => {
       const neighbour = await connect(url, await testTokens.staff("operator", "ops-2"));
       expect(neighbour.status).toBe(429);
 
-      await waitUntil("the first summary on every accepted stream", 10_000, () =>
-        accepted.every((c) => c.summaries.length > 0),
+      await waitFor(
+        "the first summary on every accepted stream",
+        () => accepted.every((c) => c.summaries.length > 0),
+        10_000,
       );
       const facts = await addOrder(h);
-      await waitUntil("the change on every accepted stream", 10_000, () =>
-        accepted.every((c) => c.summaries.at(-1)?.facts === facts),
+      await waitFor(
+        "the change on every accepted stream",
+        () => accepted.every((c) => c.summaries.at(-1)?.facts === facts),
+        10_000,
       );
 
       // A closed connection frees its slot.
       accepted[0]!.close();
-      await waitUntil("a slot to free up", 10_000, async () => {
-        const next = await connect(url, h.operatorToken);
-        next.close();
-        return next.status === 200;
-      });
+      await waitFor(
+        "a slot to free up",
+        async () => {
+          const next = await connect(url, h.operatorToken);
+          next.close();
+          return next.status === 200;
+        },
+        10_000,
+      );
     } finally {
       for (const c of connections) c.close();
     }
@@ -203,8 +207,10 @@ describe("the summary stream", () => {
         expect(Number(c.retryAfter)).toBeGreaterThan(0);
       }
       const facts = await addOrder(h);
-      await waitUntil("the change on every accepted stream", 10_000, () =>
-        accepted.every((c) => c.summaries.at(-1)?.facts === facts),
+      await waitFor(
+        "the change on every accepted stream",
+        () => accepted.every((c) => c.summaries.at(-1)?.facts === facts),
+        10_000,
       );
     } finally {
       for (const c of connections) c.close();

@@ -4,6 +4,7 @@ import {
   serviceEnvironment,
   testInfra,
   uniqueName,
+  waitFor,
 } from "@herald/dev-stack/testing";
 import { type DomainEvent, keyOf, type TopicName, topicOf } from "@herald/events";
 import { type ConsumeReport, type Consumer, createConsumer, outboxMigrations } from "@herald/outbox";
@@ -152,18 +153,18 @@ export async function createAnalyticsHarness(
     summary,
     async waitForFacts(facts, timeoutMs = 30_000) {
       let last: Summary | undefined;
-      await waitUntil(
+      await waitFor(
         () => `${facts} facts (last saw ${last?.facts})`,
-        timeoutMs,
         async () => {
           last = await summary();
           return last.facts >= facts;
         },
+        timeoutMs,
       );
       return last!;
     },
     async waitForReports(count, timeoutMs = 30_000) {
-      await waitUntil(`${count} consumer reports`, timeoutMs, () => reports.length >= count);
+      await waitFor(`${count} consumer reports`, () => reports.length >= count, timeoutMs);
     },
     close,
   };
@@ -173,17 +174,4 @@ export async function createAnalyticsHarness(
 export function urlOf(app: FastifyInstance): string {
   const address = app.server.address();
   return `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-}
-
-export async function waitUntil(
-  what: string | (() => string),
-  timeoutMs: number,
-  condition: () => boolean | Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${typeof what === "string" ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

@@ -1,4 +1,10 @@
-import { createScratchSchema, serviceEnvironment, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import {
+  createScratchSchema,
+  serviceEnvironment,
+  testInfra,
+  uniqueName,
+  waitFor,
+} from "@herald/dev-stack/testing";
 import type { DomainEvent, EventType } from "@herald/events";
 import { outboxMigrations } from "@herald/outbox";
 import {
@@ -14,6 +20,8 @@ import { pino } from "pino";
 import type { EmailConfig } from "../config.js";
 import { emailMigrations } from "../migrations.js";
 import { emailService } from "../service.js";
+
+export { waitFor };
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
@@ -134,19 +142,4 @@ export async function deleteSinkMailsTo(recipients: readonly string[]): Promise<
   for (const recipient of recipients)
     for (const mail of await sinkMailsTo(recipient))
       await fetch(`${testInfra().mailApiUrl}/email/${mail.id}`, { method: "DELETE" });
-}
-
-/** Polls `probe` until it returns a value; fails naming `what` after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }

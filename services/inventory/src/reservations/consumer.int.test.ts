@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { kafkaConfig, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaConfig, testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import { createEventSerde, type DomainEvent, type EventSerde, keyOf, type TopicName } from "@herald/events";
 import {
   type ConsumeReport,
@@ -107,16 +107,6 @@ afterAll(async () => {
   await admin?.disconnect();
   await h?.close();
 });
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Publishes an order or payment event the way that service's relay would: Avro, keyed by order id. */
 async function send(event: DomainEvent): Promise<void> {

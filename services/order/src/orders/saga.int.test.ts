@@ -1,4 +1,4 @@
-import { kafkaConfig, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaConfig, testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import {
   createEventSerde,
   createMetadata,
@@ -112,20 +112,6 @@ afterEach(async () => {
   await admin.disconnect();
   await h.close();
 });
-
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function placeOrder(): Promise<{ orderId: string; placed: EventOf<"OrderPlaced"> }> {
   const response = await h.customer({ method: "POST", url: "/orders", payload: validOrder() });

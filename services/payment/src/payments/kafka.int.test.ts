@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { kafkaConfig, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { kafkaConfig, testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import {
   createEventSerde,
   type DomainEvent,
@@ -121,13 +121,6 @@ async function send(...events: DomainEvent[]): Promise<void> {
       messages: [{ key: keyOf(event), value: await serde.encode(event) }],
     });
     sent += 1;
-  }
-}
-
-async function waitFor(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  for (const deadline = Date.now() + timeoutMs; !(await probe()); ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { waitFor } from "@herald/dev-stack/testing";
 import { testTokens } from "@herald/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, orderEvents, TOTAL } from "../testing/harness.js";
@@ -15,20 +16,16 @@ beforeAll(async () => {
   await h.deliver(order.reserved());
   const worker = h.worker();
   worker.start();
-  await until(async () => (await paymentsOf(orderId))[0]?.status === "PROCESSED");
+  await waitFor(
+    "the payment to be PROCESSED",
+    async () => (await paymentsOf(orderId))[0]?.status === "PROCESSED",
+  );
   await worker.stop();
   paymentId = (await paymentsOf(orderId))[0].paymentId;
 });
 afterAll(async () => {
   await h.close();
 });
-
-async function until(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await probe()); ) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function paymentsOf(id: string) {
   const response = await h.support(`/payments?orderId=${id}`);
