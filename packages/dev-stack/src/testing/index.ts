@@ -44,12 +44,12 @@ export { type KafkaPorts, kafkaComponent } from "../kafka.js";
 /** The kafkajs config of the run's (or a private) broker, logged in as its admin: every test's Kafka client. */
 export { kafkaConfig } from "../kafka-client.js";
 export { uniqueName } from "../names.js";
-export { waitFor } from "./wait.js";
 export { createScratchSchema, type ScratchSchema } from "../scratch-schema.js";
 export { KAFKA_ADMIN_LOGIN, kafkaLoginEnvironment } from "../services.js";
 /** The stack's trace collector and UI (the e2e tier's global setup starts it). */
 export { ZIPKIN_VERSION, zipkinComponent, zipkinUrl } from "../zipkin.js";
 export { type System, startSystem } from "./system.js";
+export { waitFor } from "./wait.js";
 export type { Infra };
 /** The e2e tier's Zipkin (UI and query API), as its global setup started it. */
 export function traceCollectorUrl(): string {

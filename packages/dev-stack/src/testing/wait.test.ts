@@ -13,7 +13,7 @@ describe("waitFor", () => {
     const probe = () => {
       asked++;
       if (asked === 1) throw new Error("table missing");
-      return asked === 2 ? null : asked === 3 ? false : true;
+      return asked === 2 ? null : asked !== 3;
     };
     expect(await waitFor("true", probe, 5_000, 1)).toBe(true);
     expect(asked).toBe(4);
