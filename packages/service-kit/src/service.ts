@@ -1,8 +1,6 @@
 import { createEventSerde, type EventSerde, type TopicName } from "@herald/events";
 import {
-  type Consumer,
   type ConsumerOptions,
-  createConsumer,
   createRelay,
   OUTBOX_ERROR_STATUS,
   OUTBOX_POOL_SETTINGS,
@@ -16,11 +14,11 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Authenticator, authConfigSpec, authProductionProblems, createAuthenticator } from "./auth.js";
 import { type ConfigOf, env, loadConfig } from "./config.js";
+import { joinInBackground } from "./consumer-join.js";
 import { ServiceKitError } from "./errors.js";
 import { createHttpServer, createMetricsRegistry, type Readiness } from "./http.js";
 import {
   assertKafkaSettings,
-  consumerLogHooks,
   createKafka,
   kafkaAuthentication,
   kafkaConfigSpec,
@@ -253,9 +251,6 @@ export interface RunningService<C extends ServiceConfig = ServiceConfig> {
   stop(reason?: string): Promise<void>;
 }
 
-/** How long a consumer that could not join waits before trying again. */
-const CONSUMER_RETRY_MS = { initial: 500, max: 10_000 };
-
 /**
  * Starts a service in this process: migrations, then HTTP as soon as the service's own database is
  * ready, then (in the background, reported by `/health/ready`) the outbox relay and the consumer,
@@ -345,69 +340,6 @@ export async function startService<S extends ServiceConfigSpec>(
 async function outboxProblems(pool: pg.Pool, which: (code: string) => boolean): Promise<void> {
   const problems = (await outboxHealth(pool)).problems.filter((problem) => which(problem.code));
   if (problems.length > 0) throw new Error(problems.map((p) => `${p.code}: ${p.message}`).join("; "));
-}
-
-/** Starts the consumer without holding up HTTP; a failed join is retried with backoff until stopped. */
-function joinInBackground<S extends ServiceConfigSpec>(
-  definition: ServiceDefinition<S>,
-  context: ServiceContext<ConfigOf<S>>,
-  shutdown: Shutdown,
-): { joined: Promise<void>; readiness: () => Promise<void> } {
-  const spec = definition.consumer!;
-  const groupId = groupIdOf(definition.manifest);
-  const log = context.logger.child({ component: "consumer" });
-  const consumer: Consumer = createConsumer({
-    kafka: context.kafka,
-    pool: context.pool,
-    groupId,
-    topics: spec.topics,
-    serde: context.serde,
-    handle: spec.handler(context),
-    metrics: context.metrics,
-    hooks: consumerLogHooks(log),
-    ...spec.tuning,
-    // A restarted instance waits for its dead predecessor's session to expire before the group
-    // rebalances; a short session (heartbeats every second) keeps that wait to seconds.
-    consumerConfig: { sessionTimeout: 10_000, heartbeatInterval: 1_000, ...spec.tuning?.consumerConfig },
-  });
-  let state: "joining" | "joined" | "stopped" = "joining";
-  let lastError: string | undefined;
-  const stopped = new AbortController();
-  shutdown.add("consumer", async () => {
-    state = "stopped";
-    stopped.abort();
-    await consumer.stop();
-  });
-  // The consumer creates the topics it subscribes to that do not exist yet.
-  const joined = (async () => {
-    for (let delay = CONSUMER_RETRY_MS.initial; !stopped.signal.aborted; ) {
-      const started = Date.now();
-      try {
-        await consumer.start();
-        if (stopped.signal.aborted) return;
-        state = "joined";
-        log.info({ groupId, ms: Date.now() - started }, "consumer joined its group");
-        return;
-      } catch (error) {
-        lastError = error instanceof Error ? error.message : String(error);
-        log.warn({ err: error, retryInMs: delay }, "consumer could not join; retrying");
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, CONSUMER_RETRY_MS.max);
-      }
-    }
-  })();
-  return {
-    joined,
-    async readiness() {
-      const blocked = consumer.health().blocked;
-      if (state === "joined" && blocked)
-        throw new Error(`blocked since ${blocked.since.toISOString()}: ${blocked.error.message}`);
-      if (state === "joined") return;
-      throw new Error(
-        state === "stopped" ? "stopped" : `joining group ${groupId}${lastError ? `: ${lastError}` : ""}`,
-      );
-    },
-  };
 }
 
 /**

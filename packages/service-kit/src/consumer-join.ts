@@ -1,0 +1,72 @@
+import { type Consumer, createConsumer } from "@herald/outbox";
+import type { ConfigOf } from "./config.js";
+import { consumerLogHooks } from "./kafka.js";
+import { groupIdOf } from "./manifest.js";
+import type { ServiceConfigSpec, ServiceContext, ServiceDefinition } from "./service.js";
+import type { Shutdown } from "./shutdown.js";
+
+/** How long a consumer that could not join waits before trying again. */
+const CONSUMER_RETRY_MS = { initial: 500, max: 10_000 };
+
+/** Starts the consumer without holding up HTTP; a failed join is retried with backoff until stopped. */
+export function joinInBackground<S extends ServiceConfigSpec>(
+  definition: ServiceDefinition<S>,
+  context: ServiceContext<ConfigOf<S>>,
+  shutdown: Shutdown,
+): { joined: Promise<void>; readiness: () => Promise<void> } {
+  const spec = definition.consumer!;
+  const groupId = groupIdOf(definition.manifest);
+  const log = context.logger.child({ component: "consumer" });
+  const consumer: Consumer = createConsumer({
+    kafka: context.kafka,
+    pool: context.pool,
+    groupId,
+    topics: spec.topics,
+    serde: context.serde,
+    handle: spec.handler(context),
+    metrics: context.metrics,
+    hooks: consumerLogHooks(log),
+    ...spec.tuning,
+    // A restarted instance waits for its dead predecessor's session to expire before the group
+    // rebalances; a short session (heartbeats every second) keeps that wait to seconds.
+    consumerConfig: { sessionTimeout: 10_000, heartbeatInterval: 1_000, ...spec.tuning?.consumerConfig },
+  });
+  let state: "joining" | "joined" | "stopped" = "joining";
+  let lastError: string | undefined;
+  const stopped = new AbortController();
+  shutdown.add("consumer", async () => {
+    state = "stopped";
+    stopped.abort();
+    await consumer.stop();
+  });
+  // The consumer creates the topics it subscribes to that do not exist yet.
+  const joined = (async () => {
+    for (let delay = CONSUMER_RETRY_MS.initial; !stopped.signal.aborted; ) {
+      const started = Date.now();
+      try {
+        await consumer.start();
+        if (stopped.signal.aborted) return;
+        state = "joined";
+        log.info({ groupId, ms: Date.now() - started }, "consumer joined its group");
+        return;
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+        log.warn({ err: error, retryInMs: delay }, "consumer could not join; retrying");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, CONSUMER_RETRY_MS.max);
+      }
+    }
+  })();
+  return {
+    joined,
+    async readiness() {
+      const blocked = consumer.health().blocked;
+      if (state === "joined" && blocked)
+        throw new Error(`blocked since ${blocked.since.toISOString()}: ${blocked.error.message}`);
+      if (state === "joined") return;
+      throw new Error(
+        state === "stopped" ? "stopped" : `joining group ${groupId}${lastError ? `: ${lastError}` : ""}`,
+      );
+    },
+  };
+}
