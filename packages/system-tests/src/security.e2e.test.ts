@@ -118,6 +118,41 @@ describe("the HTTP APIs, from outside", () => {
     });
     expect(stale.status).toBe(412);
   });
+
+  it("hold one client to its share of the summary stream: 150 connections, the rest refused", async () => {
+    const operator = await testTokens.staff("operator");
+    const abort = new AbortController();
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 150 }, () =>
+          fetch(`${system.url("analytics")}/analytics/stream`, {
+            headers: { authorization: `Bearer ${operator}`, accept: "text/event-stream" },
+            signal: abort.signal,
+          }),
+        ),
+      );
+      const accepted = responses.filter((response) => response.status === 200);
+      const refused = responses.filter((response) => response.status !== 200);
+      // The stack runs analytics with its defaults: five streams per token subject and address.
+      expect(accepted).toHaveLength(5);
+      expect(new Set(refused.map((response) => response.status))).toEqual(new Set([429]));
+      for (const response of refused)
+        expect(await response.json()).toMatchObject({ code: "ANALYTICS_STREAM_LIMIT" });
+      // The streams it took are live: each starts with the current summary.
+      for (const response of accepted) {
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        let text = "";
+        while (!/^data: \{.*\n\n/ms.test(text)) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
+        }
+        expect(text).toMatch(/^event: summary\n/m);
+      }
+    } finally {
+      abort.abort();
+    }
+  });
 });
 
 describe("the broker, from outside", () => {
