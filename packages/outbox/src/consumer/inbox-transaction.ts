@@ -87,11 +87,15 @@ export async function handleInTransaction(
 }
 
 /** Postgres answers COMMIT of an aborted transaction with ROLLBACK, not an error: check the tag. */
-async function commit(client: pg.ClientBase): Promise<void> {
+export async function commit(client: pg.ClientBase): Promise<void> {
   const result = await client.query("COMMIT");
-  if (result.command !== "COMMIT")
-    throw new OutboxError(
-      "OUTBOX_TRANSACTION_ROLLED_BACK",
-      "the transaction was rolled back at COMMIT: a statement in the handler failed and its error was caught (run it under withSavepoint)",
-    );
+  if (result.command !== "COMMIT") throw rolledBack();
+}
+
+/** A handler caught the error of a failed statement and returned: its transaction (or savepoint) is aborted. */
+export function rolledBack(): OutboxError {
+  return new OutboxError(
+    "OUTBOX_TRANSACTION_ROLLED_BACK",
+    "the transaction was rolled back at COMMIT: a statement in the handler failed and its error was caught (run it under withSavepoint)",
+  );
 }
