@@ -1,4 +1,5 @@
 export { encodeBody, schemaFingerprintOf, validateEvent } from "./avro.js";
+export { type Backoff, backoffCeiling, backoffDelay, sleep } from "./backoff.js";
 export { EventsError, type EventsErrorCode } from "./errors.js";
 export type { DomainEvent, EventOf } from "./events.js";
 export { EVENT_SCHEMAS, type EventSchema } from "./generated/schemas.js";

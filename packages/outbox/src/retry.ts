@@ -1,23 +1,5 @@
-import { setTimeout as delay } from "node:timers/promises";
-
-export interface Backoff {
-  /** Delay before the first retry. */
-  readonly initialMs: number;
-  /** Cap of the exponentially growing delay. */
-  readonly maxMs: number;
-}
-
-/** Exponential backoff with jitter on the upper half, so instances that failed together retry apart. */
-export function backoffDelay(attempt: number, backoff: Backoff, random: () => number = Math.random): number {
-  const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
-
-/** Waits `ms`, or less when `signal` aborts; never rejects. */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return;
-  await delay(ms, undefined, signal ? { signal } : undefined).catch(() => {});
-}
+// The retry loops of the consumer and the relay wait as everything else in Herald does.
+export { type Backoff, backoffDelay, sleep } from "@herald/events";
 
 const TRANSIENT_SQLSTATES = new Set(["40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03"]);
 const TRANSIENT_NODE_CODES = new Set([

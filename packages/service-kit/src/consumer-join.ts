@@ -1,3 +1,4 @@
+import { backoffCeiling, sleep } from "@herald/events";
 import { type Consumer, createConsumer } from "@herald/outbox";
 import type { ConfigOf } from "./config.js";
 import { consumerLogHooks } from "./kafka.js";
@@ -6,7 +7,7 @@ import type { ServiceConfigSpec, ServiceContext, ServiceDefinition } from "./ser
 import type { Shutdown } from "./shutdown.js";
 
 /** How long a consumer that could not join waits before trying again. */
-const CONSUMER_RETRY_MS = { initial: 500, max: 10_000 };
+const CONSUMER_RETRY = { initialMs: 500, maxMs: 10_000 };
 
 /** Starts the consumer without holding up HTTP; a failed join is retried with backoff until stopped. */
 export function joinInBackground<S extends ServiceConfigSpec>(
@@ -41,7 +42,7 @@ export function joinInBackground<S extends ServiceConfigSpec>(
   });
   // The consumer creates the topics it subscribes to that do not exist yet.
   const joined = (async () => {
-    for (let delay = CONSUMER_RETRY_MS.initial; !stopped.signal.aborted; ) {
+    for (let attempt = 1; !stopped.signal.aborted; attempt++) {
       const started = Date.now();
       try {
         await consumer.start();
@@ -51,9 +52,9 @@ export function joinInBackground<S extends ServiceConfigSpec>(
         return;
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
+        const delay = backoffCeiling(attempt, CONSUMER_RETRY);
         log.warn({ err: error, retryInMs: delay }, "consumer could not join; retrying");
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, CONSUMER_RETRY_MS.max);
+        await sleep(delay, stopped.signal);
       }
     }
   })();

@@ -1,18 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isPermanentSmtpFailure, retryDelay } from "./sender.js";
-
-describe("retryDelay", () => {
-  const retry = { initialMs: 1_000, maxMs: 8_000 };
-
-  it("doubles per attempt up to the cap, jittered within its upper half", () => {
-    expect([1, 2, 3, 4, 5].map((attempts) => retryDelay(attempts, retry, () => 1))).toEqual([
-      1_000, 2_000, 4_000, 8_000, 8_000,
-    ]);
-    expect([1, 2, 3, 4, 5].map((attempts) => retryDelay(attempts, retry, () => 0))).toEqual([
-      500, 1_000, 2_000, 4_000, 4_000,
-    ]);
-  });
-});
+import { isPermanentSmtpFailure } from "./sender.js";
 
 describe("isPermanentSmtpFailure", () => {
   it("is true for 5yz replies, not for 4yz or connection failures", () => {

@@ -1,4 +1,4 @@
-import { createMetadata, type EventOf } from "@herald/events";
+import { backoffCeiling, backoffDelay, createMetadata, type EventOf, sleep } from "@herald/events";
 import { enqueue, listenForWork, traceWork, type WorkListener } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
@@ -70,16 +70,6 @@ export interface MailSender {
 
 const MAX_ERROR_LENGTH = 1_000;
 const MAX_IDLE_BACKOFF_MS = 10_000;
-
-/** Exponential backoff with jitter in the upper half, so mails that failed together retry apart. */
-export function retryDelay(
-  attempts: number,
-  retry: MailSenderOptions["retry"],
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.max(0, attempts - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 /**
  * An SMTP reply 5yz is permanent (RFC 5321 §4.2.1): the same mail would be refused again, and so
@@ -188,7 +178,7 @@ export function createMailSender(options: MailSenderOptions): MailSender {
     const reason = describe(error);
     const permanent = isPermanentSmtpFailure(error);
     if (!permanent && mail.attempts < options.maxAttempts) {
-      const delayMs = retryDelay(mail.attempts, options.retry, random);
+      const delayMs = backoffDelay(mail.attempts, options.retry, random);
       await scheduleRetry(pool, mail.messageId, delayMs, reason);
       counters?.retried.inc({ template: mail.template });
       log.warn({ err: error, retryInMs: delayMs }, "sending failed; will retry");
@@ -279,9 +269,12 @@ export function createMailSender(options: MailSenderOptions): MailSender {
         logger.warn({ err: error }, "looking for mails due failed; retrying");
       }
       if (failures > 0)
-        await pause(Math.min(options.pollIntervalMs * 2 ** failures, MAX_IDLE_BACKOFF_MS), signal);
+        await sleep(
+          backoffCeiling(failures + 1, { initialMs: options.pollIntervalMs, maxMs: MAX_IDLE_BACKOFF_MS }),
+          signal,
+        );
       else if (attempted > 0) listener?.busy();
-      else if (!listener) await pause(options.pollIntervalMs, signal);
+      else if (!listener) await sleep(options.pollIntervalMs, signal);
       // Just registered as idle: a mail recorded before that notified nobody, so look once more.
       else if (!(await listener.idle()))
         await listener.wait(
@@ -333,10 +326,10 @@ async function retryUntil<T>(
     try {
       return await work();
     } catch (error) {
-      const waitMs = Math.min(100 * 2 ** attempt, 2_000);
+      const waitMs = backoffCeiling(attempt + 1, { initialMs: 100, maxMs: 2_000 });
       if (Date.now() + waitMs >= deadline) throw error;
       retrying(error, waitMs);
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await sleep(waitMs);
     }
   }
 }
@@ -345,18 +338,5 @@ async function retryUntil<T>(
 function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
   });
 }

@@ -8,7 +8,6 @@ import {
   LEASE,
   orderCancelled,
   orderPlaced,
-  RETRY,
   requested,
   result,
   start,
@@ -19,7 +18,6 @@ import {
   timedOut,
   unavailable,
 } from "../testing/decide-fixtures.js";
-import { backoff } from "./decide.js";
 import type { PaymentFact } from "./domain.js";
 
 /**
@@ -184,6 +182,21 @@ describe("calling the gateway", () => {
   });
 
   it("backs off exponentially up to the cap", () => {
-    expect([1, 2, 3, 4, 5].map((n) => backoff(n, RETRY))).toEqual([500, 1000, 2000, 4000, 4000]);
+    [500, 1_000, 2_000, 4_000, 4_000].forEach((wait, failedBefore) => {
+      const facts: PaymentFact[] = [...charging];
+      for (let attempt = 1; attempt <= failedBefore; attempt++)
+        facts.push(
+          { type: "GatewayCallFailed", error: "timeout", retryAt: attempt, inDoubt: true },
+          started("charge", attempt),
+        );
+      given(...facts)
+        .when(result("charge", timedOut), 100)
+        .thenRecords({
+          type: "GatewayCallFailed",
+          error: "no answer in 10 s",
+          retryAt: 100 + wait,
+          inDoubt: true,
+        });
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { backoffCeiling } from "@herald/events";
 import type {
   ConsumedEvent,
   DecisionContext,
@@ -155,12 +156,7 @@ function retryLater(
     outcome.status === "unavailable" || outcome.status === "rejected"
       ? outcome.error
       : `unexpected gateway answer ${outcome.status}`;
-  return { type: "GatewayCallFailed", error, retryAt: now + backoff(attempts, retry), inDoubt };
-}
-
-/** Exponential: initialMs after the first failed attempt, doubling up to maxMs. */
-export function backoff(attempts: number, retry: Pick<RetryPolicy, "initialMs" | "maxMs">): number {
-  return Math.min(retry.maxMs, retry.initialMs * 2 ** Math.max(0, attempts - 1));
+  return { type: "GatewayCallFailed", error, retryAt: now + backoffCeiling(attempts, retry), inDoubt };
 }
 
 /** The events to publish for facts just recorded; the rest stay inside payment. */

@@ -1,4 +1,4 @@
-import { setTimeout as delay } from "node:timers/promises";
+import { sleep } from "@herald/events";
 import { enqueueAll, listenForWork, traceWork, type WorkListener } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
@@ -211,7 +211,7 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
       if (claimed.length > 0) listener?.busy();
       if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
       else if (claimed.length === 0) {
-        if (!listener) await delay(options.pollMs, undefined, { signal }).catch(() => {});
+        if (!listener) await sleep(options.pollMs, signal);
         // Just registered as idle: work committed before that notified nobody, so look once more.
         else if (!(await listener.idle()))
           await listener.wait(listener.listening ? await untilDue() : options.pollMs, options.pollMs, signal);
