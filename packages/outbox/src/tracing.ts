@@ -8,7 +8,7 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import type { KafkaMessage } from "kafkajs";
+import type { IHeaders, KafkaMessage } from "kafkajs";
 import { HEADERS } from "./headers.js";
 
 // The outbox's spans, through the OpenTelemetry API only: with no tracer provider registered (tracing
@@ -19,7 +19,10 @@ import { HEADERS } from "./headers.js";
 //   relay:   `publish <topic>` (PRODUCER), a child of the stored context, linked to it, and its own
 //            context goes out in the Kafka `traceparent` header;
 //   consumer `process <topic>` (CONSUMER), a child of the header's context; the handler runs in it,
-//            so what it enqueues continues the same trace (each message of a batch its own).
+//            so what it enqueues continues the same trace (each message of a batch its own);
+//   DLQ:     `dead-letter <dlq topic>` (PRODUCER), a child of the failed `process` span, whose context
+//            the dead letter carries; a redrive re-publishes that header, so the redriven message's
+//            `process` span (tagged herald.redriven) hangs from the dead letter, in the same trace.
 
 const TRACER_NAME = "@herald/outbox";
 const tracer = () => trace.getTracer(TRACER_NAME);
@@ -154,6 +157,7 @@ export function traceProcessing<T>(
         ...(message.key ? { "messaging.kafka.message.key": message.key.toString() } : {}),
         ...(header(HEADERS.eventId) ? { "messaging.message.id": header(HEADERS.eventId) } : {}),
         ...(header(HEADERS.eventType) ? { "herald.event.type": header(HEADERS.eventType) } : {}),
+        ...(header(HEADERS.redriveToken) ? { "herald.redriven": true } : {}),
       },
     },
     parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT,
@@ -168,6 +172,65 @@ export function traceProcessing<T>(
       throw error;
     }
   });
+}
+
+/** The span of a message's trip to its group's dead-letter topic; `end` once written or given up. */
+export interface DeadLetterSpan {
+  end(error?: unknown): void;
+}
+
+/**
+ * Starts the `dead-letter <topic>` span of a failed message: a child of its `process` span (the
+ * active one, marked as failed with the dead letter's error), else of the context the message carried. Its context replaces the `traceparent` in
+ * `headers` (the dead letter's), so what is done with the dead letter later (a redrive) continues
+ * the message's trace from here. Without a recorded span the message's own traceparent stays.
+ */
+export function startDeadLetterSpan(
+  origin: { topic: string; partition: number; message: KafkaMessage },
+  deadLetterTopic: string,
+  headers: IHeaders,
+): DeadLetterSpan {
+  const processing = trace.getActiveSpan();
+  const active = processing?.spanContext();
+  const carried = messageContext(origin.message);
+  const parent = active && trace.isSpanContextValid(active) ? active : carried;
+  if (!parent) return { end: () => {} };
+  const errorCode = headers[HEADERS.dlqErrorCode];
+  const errorMessage = headers[HEADERS.dlqErrorMessage];
+  // The message's processing failed for good: its span says why, whatever the span ends with.
+  processing?.setStatus({
+    code: SpanStatusCode.ERROR,
+    message: `${String(errorCode)}: ${String(errorMessage)}`,
+  });
+  const span = tracer().startSpan(
+    `dead-letter ${deadLetterTopic}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": deadLetterTopic,
+        "herald.dead_letter.original_topic": origin.topic,
+        "herald.dead_letter.original_partition": origin.partition,
+        "herald.dead_letter.original_offset": Number(origin.message.offset),
+        ...(typeof errorCode === "string" ? { "herald.dead_letter.error_code": errorCode } : {}),
+      },
+    },
+    trace.setSpanContext(ROOT_CONTEXT, parent),
+  );
+  const spanContext = span.spanContext();
+  if (trace.isSpanContextValid(spanContext)) headers[HEADERS.traceparent] = formatTraceparent(spanContext);
+  return { end: (error) => finish(span, error) };
+}
+
+/**
+ * Exports the spans this process has finished and not yet sent (a no-op while tracing is off): a
+ * process that is about to exit calls it last, so the spans of its last moments are not lost.
+ */
+export async function flushSpans(): Promise<void> {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  const delegate = (provider.getDelegate?.() ?? provider) as { forceFlush?: () => Promise<void> };
+  await delegate.forceFlush?.();
 }
 
 /**

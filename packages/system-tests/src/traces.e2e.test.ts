@@ -1,103 +1,32 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { startSystem, testInfra, traceCollectorUrl } from "@herald/dev-stack/testing";
+import { randomUUID } from "node:crypto";
+import { startSystem, testInfra } from "@herald/dev-stack/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Client, createClient, eventually, orderRequest } from "./client.js";
+import {
+  ancestry,
+  arrived,
+  expectRelayHops,
+  has,
+  named,
+  newTraceparent,
+  PATH_TO_MAIL,
+  SAGA_PROCESSES,
+  serviceOf,
+  traceOnce,
+  type ZipkinSpan,
+} from "./trace-zipkin.js";
 
 // One order, one trace: every service and relay process of the system sends its spans to the e2e
 // tier's Zipkin server (its global setup starts it), and each order placed here carries a traceparent
 // of the test's own, so its trace id is known before the first span is written.
 
-interface ZipkinSpan {
-  traceId: string;
-  id: string;
-  parentId?: string;
-  name: string;
-  kind?: "SERVER" | "CLIENT" | "PRODUCER" | "CONSUMER";
-  localEndpoint?: { serviceName?: string };
-  tags?: Record<string, string>;
-}
-
 const infra = testInfra();
-const zipkin = traceCollectorUrl();
 let client: Client;
 
 beforeAll(async () => {
   client = await createClient(await startSystem(infra));
   await client.restock(["HRL-MUG-BLUE", "HRL-TEE-BLACK-M"]);
 });
-
-/** A new trace's root, as a caller's own span would send it. */
-function newTraceparent(): { traceId: string; header: string; rootSpanId: string } {
-  const traceId = randomBytes(16).toString("hex");
-  const rootSpanId = randomBytes(8).toString("hex");
-  return { traceId, rootSpanId, header: `00-${traceId}-${rootSpanId}-01` };
-}
-
-const serviceOf = (span: ZipkinSpan) => span.localEndpoint?.serviceName ?? "?";
-
-/** Zipkin's spans of the trace once `complete` holds for them (spans arrive as each process exports). */
-function traceOnce(traceId: string, complete: (spans: ZipkinSpan[]) => boolean): Promise<ZipkinSpan[]> {
-  return eventually(async () => {
-    const response = await fetch(`${zipkin}/api/v2/trace/${traceId}`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) return undefined;
-    const spans = (await response.json()) as ZipkinSpan[];
-    return complete(spans) ? spans : undefined;
-  }, 60_000);
-}
-
-/** The span and its ancestors up to the trace's root, root first, as `service: name`. */
-function ancestry(spans: ZipkinSpan[], span: ZipkinSpan): string[] {
-  const byId = new Map(spans.map((s) => [s.id, s]));
-  const path: string[] = [];
-  for (let at: ZipkinSpan | undefined = span; at; at = at.parentId ? byId.get(at.parentId) : undefined)
-    path.unshift(`${serviceOf(at)}: ${at.name}`);
-  return path;
-}
-
-const has = (spans: ZipkinSpan[], service: string, name: string) =>
-  spans.some((span) => serviceOf(span) === service && span.name === name);
-
-/**
- * Whether the trace has arrived whole enough to judge: spans from every one of `services`, and no
- * span whose parent has not (each process exports on its own schedule).
- */
-function arrived(spans: ZipkinSpan[], services: readonly string[], rootSpanId: string): boolean {
-  const ids = new Set(spans.map((span) => span.id));
-  const present = new Set(spans.map(serviceOf));
-  return (
-    services.every((service) => present.has(service)) &&
-    spans.every(
-      (span) => span.parentId === undefined || span.parentId === rootSpanId || ids.has(span.parentId),
-    )
-  );
-}
-
-/** Every process an order's saga passes through, each relay included. */
-const SAGA_PROCESSES = [
-  "order",
-  "order-relay",
-  "inventory",
-  "inventory-relay",
-  "payment",
-  "payment-relay",
-  "email",
-  "email-relay",
-  "analytics",
-] as const;
-
-/** The spans of the trace that a hop between two processes leaves: produce, relay, consume. */
-function expectRelayHops(spans: ZipkinSpan[]): void {
-  const byId = new Map(spans.map((s) => [s.id, s]));
-  const consumed = spans.filter((span) => span.kind === "CONSUMER");
-  expect(consumed.length).toBeGreaterThan(0);
-  for (const span of consumed) {
-    // Every message handled was published by a relay process, in the trace of what its writer did.
-    const publish = byId.get(span.parentId ?? "");
-    expect(publish, `parent of ${serviceOf(span)}: ${span.name}`).toMatchObject({ kind: "PRODUCER" });
-    expect(serviceOf(publish!)).toMatch(/-relay$/);
-    expect(byId.get(publish!.parentId ?? ""), `writer of ${publish!.name}`).toBeDefined();
-  }
-}
 
 describe("one trace per order across every service, through the outbox and its relays", () => {
   it("follows a confirmed order from POST /orders to the analytics of its mail", async () => {
@@ -133,19 +62,7 @@ describe("one trace per order across every service, through the outbox and its r
 
     // The saga's path to the confirmation mail: order → inventory → payment → order again → email.
     const sent = spans.find((span) => serviceOf(span) === "email" && span.name === "email send")!;
-    expect(ancestry(spans, sent)).toEqual([
-      "order: post /orders",
-      "order-relay: publish orders",
-      "inventory: process orders",
-      "inventory-relay: publish inventory",
-      "payment: process inventory",
-      "payment: payment charge",
-      "payment-relay: publish payments",
-      "order: process payments",
-      "order-relay: publish orders",
-      "email: process orders",
-      "email: email send",
-    ]);
+    expect(ancestry(spans, sent)).toEqual(PATH_TO_MAIL);
     // Analytics links each fact of the order to its trace: the timeline names this trace for every one.
     const timeline = await eventually(async () => {
       const { status, body } = await client.timeline(placed.body.orderId);
@@ -189,19 +106,7 @@ describe("one trace per order across every service, through the outbox and its r
     expectRelayHops(spans);
 
     const sent = spans.find((span) => serviceOf(span) === "email" && span.name === "email send")!;
-    expect(ancestry(spans, sent)).toEqual([
-      "order: post /orders",
-      "order-relay: publish orders",
-      "inventory: process orders",
-      "inventory-relay: publish inventory",
-      "payment: process inventory",
-      "payment: payment charge",
-      "payment-relay: publish payments",
-      "order: process payments",
-      "order-relay: publish orders",
-      "email: process orders",
-      "email: email send",
-    ]);
+    expect(ancestry(spans, sent)).toEqual(PATH_TO_MAIL);
     // The compensation: Inventory reads OrderCancelled, in the same trace, and releases the stock.
     const released = spans.filter(
       (span) => serviceOf(span) === "inventory" && span.name === "process orders",
@@ -213,5 +118,45 @@ describe("one trace per order across every service, through the outbox and its r
     expect(spans.find((span) => span.name === "payment charge")?.tags?.["herald.payment.operation"]).toBe(
       "charge",
     );
+  });
+
+  it("shows a charge the gateway failed and its retry as two attempts in the order's trace", async () => {
+    const trace = newTraceparent();
+    const placed = await client.place(
+      orderRequest({ email: `traced-retry-${randomUUID()}@example.com`, token: "tok_gateway_error" }),
+      undefined,
+      { traceparent: trace.header },
+    );
+    expect((await client.settled(placed.body.orderId)).status).toBe("CONFIRMED");
+    const [payment] = await client.payments(placed.body.orderId);
+    expect(payment).toMatchObject({ status: "PROCESSED", attempts: 2 });
+
+    const spans = await traceOnce(
+      trace.traceId,
+      (found) =>
+        arrived(found, SAGA_PROCESSES, trace.rootSpanId) &&
+        named(found, "payment", "payment charge").length >= 2 &&
+        has(found, "email", "email send") &&
+        has(found, "analytics", "process notifications"),
+    );
+    expectRelayHops(spans);
+    // Both attempts answer the same request for the charge, one after the other; the mail's path
+    // goes through the second, the one that succeeded.
+    const attempts = named(spans, "payment", "payment charge").sort((a, b) => a.timestamp! - b.timestamp!);
+    expect(attempts).toHaveLength(2);
+    const [first, second] = attempts as [ZipkinSpan, ZipkinSpan];
+    expect(first.parentId).toBe(second.parentId);
+    expect(ancestry(spans, first).slice(-2)).toEqual([
+      "payment: process inventory",
+      "payment: payment charge",
+    ]);
+    expect(first.timestamp! + first.duration!).toBeLessThanOrEqual(second.timestamp!);
+    const sent = named(spans, "email", "email send")[0]!;
+    expect(ancestry(spans, sent)).toEqual(PATH_TO_MAIL);
+    const published = spans.find(
+      (span) =>
+        serviceOf(span) === "payment-relay" && span.tags?.["herald.event.type"] === "PaymentProcessed",
+    );
+    expect(published?.parentId).toBe(second.id);
   });
 });

@@ -2,6 +2,7 @@ import type { IHeaders, KafkaMessage, Producer } from "kafkajs";
 import { errorMessage, OutboxError } from "../errors.js";
 import { HEADERS } from "../headers.js";
 import { backoffDelay, sleep } from "../retry.js";
+import { startDeadLetterSpan } from "../tracing.js";
 import type { ConsumerContext } from "./context.js";
 
 /** Where a message was consumed from. */
@@ -38,6 +39,7 @@ export class DeadLetters {
       [HEADERS.dlqFailedAt]: new Date().toISOString(),
     };
     if (typeof cause?.code === "string") headers[HEADERS.dlqCauseCode] = cause.code;
+    const span = startDeadLetterSpan(origin, settings.deadLetterTopic, headers);
     for (let attempt = 1; active(); attempt++) {
       try {
         await this.producer!.send({
@@ -46,6 +48,7 @@ export class DeadLetters {
           messages: [{ key: message.key, value: message.value, headers }],
         });
         monitor.deadLettered(topic, error);
+        span.end();
         return true;
       } catch (sendError) {
         monitor.error(
@@ -58,6 +61,7 @@ export class DeadLetters {
         await sleep(backoffDelay(attempt, settings.retry), this.ctx.stopping.signal);
       }
     }
+    span.end(new Error("stopped before the dead letter was written"));
     return false;
   }
 }
