@@ -5,6 +5,7 @@ import pg from "pg";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createRelay } from "./relay.js";
 import { relayConfigFromEnvironment } from "./relay-config.js";
+import { flushSpans } from "./tracing.js";
 
 // The relay as its own process (`relay` entry point): configured by the environment (see
 // relayConfigFromEnvironment), one JSON line per notable happening on stdout, clean stop on SIGTERM.
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
     await relay.stop();
     server?.close();
     await pool.end();
+    await flushSpans().catch(() => {}); // the last cycles' publish spans, when traced
     log("info", "relay stopped");
     process.exit(0);
   };
