@@ -14,9 +14,11 @@ export type {
 } from "./consumer/types.js";
 
 /**
- * The idempotent consumer: per message one DB transaction that records (group, eventId) in the inbox
- * and runs the handler, so a redelivered event changes nothing twice and whatever the handler
- * enqueues is published exactly when its changes commit. Offsets are resolved only after the commit.
+ * The idempotent consumer: each message's handler runs in a DB transaction that records (group,
+ * eventId) in the inbox, so a redelivered event changes nothing twice and whatever the handler
+ * enqueues is published exactly when its changes commit. Consecutive messages of a partition share
+ * a transaction (one inbox insert for them, a savepoint per handler, so one failing handler is
+ * rolled back alone). Offsets are resolved only after the commit.
  * Retryable failures back off and retry the same message, within `retryBudgetMs`; failures of our
  * own infrastructure are retried without limit. Undecodable messages, non-retryable handler errors
  * and exhausted retries go to the dead-letter topic with the error in headers, and their key (the
