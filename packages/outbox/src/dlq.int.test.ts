@@ -3,36 +3,46 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { kafkaLoginEnvironment, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import type { DomainEvent } from "@herald/events";
-import type { Producer } from "kafkajs";
-import { afterEach, describe, expect, it } from "vitest";
-import { type ConsumeReport, type Consumer, createConsumer } from "./consumer.js";
+import { describe, expect, it } from "vitest";
+import { type ConsumeReport, type Consumer, type ConsumerOptions, createConsumer } from "./consumer.js";
 import { redriveDeadLetters } from "./dlq.js";
 import { HEADERS } from "./headers.js";
 import { startRedrive } from "./parked-keys.js";
-import {
-  createTestDatabase,
-  createTestTopics,
-  orderPlaced,
-  type TestDatabase,
-  type TestTopics,
-  waitFor,
-} from "./testing/support.js";
+import { outboxRig } from "./testing/outbox-rig.js";
+import { orderPlaced, type TestDatabase, type TestTopics, waitFor } from "./testing/support.js";
 
 const run = promisify(execFile);
 const repositoryRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
 describe("the dead-letter tool", { timeout: 120_000 }, () => {
-  let db: TestDatabase | undefined;
-  let topics: TestTopics | undefined;
-  let producer: Producer | undefined;
-  let consumer: Consumer | undefined;
+  const rig = outboxRig();
 
-  afterEach(async () => {
-    await consumer?.stop();
-    await producer?.disconnect();
-    await topics?.delete();
-    await db?.drop();
-  });
+  /** The test's outbox and topics, with a producer to the orders topic, all released after the test. */
+  async function setUp() {
+    const { db, topics } = await rig.setUp({ prefix: "dlq_test", collect: false });
+    const producer = rig.release(
+      topics.kafka.producer({ idempotent: true, maxInFlightRequests: 1 }),
+      (made) => made.disconnect(),
+    );
+    await producer.connect();
+    return { db, topics, topic: topics.name("orders"), producer };
+  }
+
+  /** A consumer of the test's topics and outbox (not started), stopped after the test. */
+  function consumerOf(
+    db: TestDatabase,
+    topics: TestTopics,
+    options: Omit<ConsumerOptions, "kafka" | "pool" | "serde" | "consumerConfig">,
+  ): Consumer {
+    const created = createConsumer({
+      kafka: topics.kafka,
+      pool: db.pool,
+      serde: topics.serde,
+      consumerConfig: { maxWaitTimeInMs: 500 },
+      ...options,
+    });
+    return rig.release(created, (made) => made.stop());
+  }
 
   /** `npm run dlq -- <args>` as an operator runs it, against this test's database and broker. */
   async function dlq(...args: string[]): Promise<string> {
@@ -40,7 +50,7 @@ describe("the dead-letter tool", { timeout: 120_000 }, () => {
       cwd: repositoryRoot,
       env: {
         ...process.env,
-        DATABASE_URL: db!.url,
+        DATABASE_URL: rig.db!.url,
         KAFKA_BROKERS: testInfra().kafkaBrokers.join(","),
         ...kafkaLoginEnvironment(testInfra().kafkaLogin),
       },
@@ -49,20 +59,16 @@ describe("the dead-letter tool", { timeout: 120_000 }, () => {
   }
 
   it("lists a group's dead letters and parked keys, and redrives them in order", async () => {
-    db = await createTestDatabase("dlq_test");
-    topics = await createTestTopics();
-    const topic = topics.name("orders");
-    producer = topics.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    const { db, topics, topic, producer } = await setUp();
     const a = [1, 2, 3, 4, 5].map((n) => orderPlaced("ord_a", n));
     const b = [1, 2].map((n) => orderPlaced("ord_b", n));
     const send = async (events: DomainEvent[]) =>
-      producer!.send({
+      producer.send({
         topic,
         messages: await Promise.all(
           events.map(async (event) => ({
             key: "orderId" in event.data ? event.data.orderId : null,
-            value: await topics!.serde.encode(event),
+            value: await topics.serde.encode(event),
           })),
         ),
       });
@@ -76,13 +82,9 @@ describe("the dead-letter tool", { timeout: 120_000 }, () => {
     const handled: string[] = [];
     const outcomes: ConsumeReport[] = [];
     const groupId = uniqueName("group");
-    consumer = createConsumer({
-      kafka: topics.kafka,
-      pool: db.pool,
-      serde: topics.serde,
+    const consumer = consumerOf(db, topics, {
       groupId,
       topics: [topic],
-      consumerConfig: { maxWaitTimeInMs: 500 },
       hooks: { outcome: (report) => void outcomes.push(report) },
       async handle(event) {
         if (rejectA2 && idOf(event) === idOf(a[1]!))
@@ -122,15 +124,11 @@ describe("the dead-letter tool", { timeout: 120_000 }, () => {
   });
 
   it("keeps a key parked when a live event of it overtakes its redrive; the next redrive applies all in order", async () => {
-    db = await createTestDatabase("dlq_test");
-    topics = await createTestTopics();
-    const topic = topics.name("orders");
-    producer = topics.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
+    const { db, topics, topic, producer } = await setUp();
     const [a1, a2] = [1, 2].map((n) => orderPlaced("ord_a", n));
     const encoded = async (event: DomainEvent, headers: Record<string, string> = {}) => ({
       key: "ord_a",
-      value: await topics!.serde.encode(event),
+      value: await topics.serde.encode(event),
       headers,
     });
     const idOf = (event: DomainEvent) => event.data.metadata.eventId;
@@ -138,14 +136,11 @@ describe("the dead-letter tool", { timeout: 120_000 }, () => {
     const handled: string[] = [];
     const outcomes: ConsumeReport[] = [];
     const groupId = uniqueName("group");
+    let consumer: Consumer | undefined;
     const start = async () => {
-      consumer = createConsumer({
-        kafka: topics!.kafka,
-        pool: db!.pool,
-        serde: topics!.serde,
+      consumer = consumerOf(db, topics, {
         groupId,
         topics: [topic],
-        consumerConfig: { maxWaitTimeInMs: 500 },
         hooks: { outcome: (report) => void outcomes.push(report) },
         async handle(event) {
           if (rejectA1 && idOf(event) === idOf(a1!))
@@ -159,7 +154,6 @@ describe("the dead-letter tool", { timeout: 120_000 }, () => {
     await producer.send({ topic, messages: [await encoded(a1!)] });
     await waitFor("a1 dead-lettered", () => outcomes.some((o) => o.outcome === "dead_lettered"));
     await consumer!.stop();
-    consumer = undefined;
     rejectA1 = false;
 
     // A redrive has marked the key and is about to re-publish a1, when a live a2 lands first.

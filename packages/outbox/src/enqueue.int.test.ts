@@ -1,36 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { enqueue, enqueueAll } from "./enqueue.js";
 import { OutboxError } from "./errors.js";
-import { createRelay, type Relay } from "./relay.js";
-import {
-  type Collector,
-  collect,
-  createTestDatabase,
-  createTestTopics,
-  orderPlaced,
-  type TestDatabase,
-  type TestTopics,
-  waitFor,
-} from "./testing/support.js";
+import { outboxRig } from "./testing/outbox-rig.js";
+import { orderPlaced, waitFor } from "./testing/support.js";
 
 describe("enqueue", { timeout: 90_000 }, () => {
-  let db: TestDatabase | undefined;
-  let topics: TestTopics | undefined;
-  let collector: Collector | undefined;
-  let relay: Relay | undefined;
-
-  afterEach(async () => {
-    await relay?.stop();
-    await collector?.stop();
-    await topics?.delete();
-    await db?.drop();
-    relay = undefined;
-    collector = undefined;
-    topics = undefined;
-  });
+  const { database, setUp, relay } = outboxRig();
 
   it("rejects an event that does not match its schema and writes nothing", async () => {
-    db = await createTestDatabase();
+    const db = await database();
     const bad = orderPlaced("ord_bad");
     (bad.data.total as { amountMinor: unknown }).amountMinor = "12.50";
     const client = await db.pool.connect();
@@ -51,16 +29,8 @@ describe("enqueue", { timeout: 90_000 }, () => {
   });
 
   it("publishes what committed transactions enqueued, in the order given, and nothing rolled back", async () => {
-    db = await createTestDatabase();
-    topics = await createTestTopics();
-    collector = await collect(topics.kafka, topics.serde, [topics.name("orders")]);
-    relay = createRelay({
-      pool: db.pool,
-      kafka: topics.kafka,
-      serde: topics.serde,
-      topicName: (topic) => topics!.name(topic),
-    });
-    await relay.start();
+    const { db, collector } = await setUp();
+    await relay().start();
     const rolledBack = orderPlaced("ord_1", 0);
     const client = await db.pool.connect();
     try {
@@ -80,7 +50,7 @@ describe("enqueue", { timeout: 90_000 }, () => {
       writer.release();
     }
     const ids = together.map((event) => event.data.metadata.eventId);
-    await waitFor("the committed events", () => ids.every((id) => collector!.seen.has(id)));
+    await waitFor("the committed events", () => ids.every((id) => collector.seen.has(id)));
     expect(collector.arrivals.map((arrival) => arrival.eventId)).toEqual(ids);
     expect(collector.seen.has(rolledBack.data.metadata.eventId)).toBe(false);
   });

@@ -6,16 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { defaultStackOptions } from "@herald/dev-stack";
 import { type Component, KAFKA_ADMIN_LOGIN, kafkaComponent } from "@herald/dev-stack/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRelay, type Relay } from "./relay.js";
-import {
-  collect,
-  createTestDatabase,
-  createTestTopics,
-  orderPlaced,
-  type TestDatabase,
-  type TestTopics,
-  waitFor,
-} from "./testing/support.js";
+import { outboxRig } from "./testing/outbox-rig.js";
+import { collect, orderPlaced, waitFor } from "./testing/support.js";
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,32 +35,26 @@ describe("the relay across a broker restart", { timeout: 180_000 }, () => {
   const stateDir = mkdtempSync(join(tmpdir(), "herald-outbox-broker-"));
   let broker: Component | undefined;
   let brokers: string[] = [];
-  let db: TestDatabase | undefined;
-  let topics: TestTopics | undefined;
-  let relay: Relay | undefined;
+  // Stopped and dropped after the test, before the broker goes.
+  const rig = outboxRig();
 
   beforeAll(async () => {
     ({ broker, brokers } = await startPrivateBroker(stateDir));
   }, 150_000);
 
   afterAll(async () => {
-    await relay?.stop();
-    await topics?.delete().catch(() => {});
-    await db?.drop();
     await broker?.down();
     rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
 
   it("loses nothing when the broker restarts under load", async ({ annotate }) => {
-    db = await createTestDatabase();
-    topics = await createTestTopics({ kafkaBrokers: brokers, kafkaLogin: KAFKA_ADMIN_LOGIN });
+    const { db, topics } = await rig.setUp({
+      broker: { kafkaBrokers: brokers, kafkaLogin: KAFKA_ADMIN_LOGIN },
+      collect: false,
+    });
     let published = 0;
     const failures = new Set<string>();
-    relay = createRelay({
-      pool: db.pool,
-      kafka: topics.kafka,
-      serde: topics.serde,
-      topicName: (topic) => topics!.name(topic),
+    const relay = rig.relay({
       retry: { initialMs: 100, maxMs: 1_000 },
       hooks: {
         published: ({ events }) => {
@@ -85,7 +71,7 @@ describe("the relay across a broker restart", { timeout: 180_000 }, () => {
     const writer = (async () => {
       for (let i = 0; writing; i++) {
         const events = Array.from({ length: 10 }, (_, j) => orderPlaced(`ord_${(i * 10 + j) % 40}`, i));
-        await db!.write(events);
+        await db.write(events);
         written.push(...events.map((event) => event.data.metadata.eventId));
         await sleep(50);
       }

@@ -1,45 +1,24 @@
 import { type DomainEvent, encodeBody } from "@herald/events";
-import type { Consumer } from "kafkajs";
-import { afterEach, describe, expect, it } from "vitest";
-import { createRelay, type Relay } from "./relay.js";
-import {
-  createTestDatabase,
-  createTestTopics,
-  orderPlaced,
-  type TestDatabase,
-  type TestTopics,
-  waitFor,
-} from "./testing/support.js";
+import { describe, expect, it } from "vitest";
+import { outboxRig } from "./testing/outbox-rig.js";
+import { orderPlaced, type TestDatabase, waitFor } from "./testing/support.js";
 
 describe("the relay with bodies encoded at enqueue", { timeout: 90_000 }, () => {
-  let db: TestDatabase | undefined;
-  let topics: TestTopics | undefined;
-  let consumer: Consumer | undefined;
-  let relay: Relay | undefined;
-
-  afterEach(async () => {
-    await relay?.stop();
-    await consumer?.disconnect();
-    await topics?.delete();
-    await db?.drop();
-    relay = undefined;
-    consumer = undefined;
-    topics = undefined;
-    db = undefined;
-  });
+  const { setUp: setUpOutbox, relay, release } = outboxRig();
 
   /** The events as they arrive on Kafka, decoded, by event id. */
   async function setUp(): Promise<{ db: TestDatabase; received: Map<string, DomainEvent> }> {
-    db = await createTestDatabase();
-    const t = await createTestTopics();
-    topics = t;
+    const { db, topics } = await setUpOutbox({ collect: false });
     const received = new Map<string, DomainEvent>();
-    consumer = t.kafka.consumer({ groupId: `${t.prefix}reader`, maxWaitTimeInMs: 100 });
+    const consumer = release(
+      topics.kafka.consumer({ groupId: `${topics.prefix}reader`, maxWaitTimeInMs: 100 }),
+      (reader) => reader.disconnect(),
+    );
     await consumer.connect();
-    await consumer.subscribe({ topics: [t.name("orders")], fromBeginning: true });
+    await consumer.subscribe({ topics: [topics.name("orders")], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const event = await t.serde.decode(message.value!);
+        const event = await topics.serde.decode(message.value!);
         received.set(event.data.metadata.eventId, event);
       },
     });
@@ -47,13 +26,7 @@ describe("the relay with bodies encoded at enqueue", { timeout: 90_000 }, () => 
   }
 
   function startRelay(): Promise<void> {
-    relay = createRelay({
-      pool: db!.pool,
-      kafka: topics!.kafka,
-      serde: topics!.serde,
-      topicName: (topic) => topics!.name(topic),
-    });
-    return relay.start();
+    return relay().start();
   }
 
   it("stores each event's Avro body at enqueue and publishes those bytes, not its JSON re-encoded", async () => {

@@ -2,71 +2,28 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { testInfra } from "@herald/dev-stack/testing";
 import pg from "pg";
 import { Registry } from "prom-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { OutboxError } from "./errors.js";
-import { createRelay, type Relay } from "./relay.js";
-import {
-  type Collector,
-  collect,
-  createTestDatabase,
-  createTestTopics,
-  orderPlaced,
-  type TestDatabase,
-  type TestTopics,
-  waitFor,
-} from "./testing/support.js";
+import { outboxRig } from "./testing/outbox-rig.js";
+import { orderPlaced, waitFor } from "./testing/support.js";
 
 // Faults a review reproduced on real Postgres and Kafka: each test injects one.
 describe("the relay under faults", { timeout: 90_000 }, () => {
-  let db: TestDatabase | undefined;
-  let topics: TestTopics | undefined;
-  let collector: Collector | undefined;
-  const relays: Relay[] = [];
-  const clients: pg.Client[] = [];
-
-  afterEach(async () => {
-    for (const client of clients.splice(0)) await client.end().catch(() => {});
-    for (const relay of relays.splice(0)) await relay.stop();
-    await collector?.stop();
-    await topics?.delete();
-    await db?.drop();
-    collector = undefined;
-    topics = undefined;
-    db = undefined;
-  });
-
-  async function setUp(): Promise<{ db: TestDatabase; topics: TestTopics; collector: Collector }> {
-    db = await createTestDatabase();
-    topics = await createTestTopics();
-    collector = await collect(topics.kafka, topics.serde, [topics.name("orders")]);
-    return { db, topics, collector };
-  }
-
-  function relay(options: Partial<Parameters<typeof createRelay>[0]> = {}): Relay {
-    const created = createRelay({
-      pool: db!.pool,
-      kafka: topics!.kafka,
-      serde: topics!.serde,
-      topicName: (topic) => topics!.name(topic),
-      ...options,
-    });
-    relays.push(created);
-    return created;
-  }
+  const rig = outboxRig();
+  const { setUp, relay, release } = rig;
 
   async function connect(url: string): Promise<pg.Client> {
     const client = new pg.Client({ connectionString: url });
     client.on("error", () => {});
     await client.connect();
-    clients.push(client);
-    return client;
+    return release(client, () => client.end().catch(() => {}));
   }
 
   async function writeEach(count: number, key: (i: number) => string): Promise<string[]> {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const event = orderPlaced(key(i), i);
-      await db!.write([event]);
+      await rig.db!.write([event]);
       ids.push(event.data.metadata.eventId);
     }
     return ids;

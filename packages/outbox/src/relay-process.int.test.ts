@@ -4,59 +4,40 @@ import { createRequire } from "node:module";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { kafkaLoginEnvironment, testInfra } from "@herald/dev-stack/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  type Collector,
-  collect,
-  createTestDatabase,
-  createTestTopics,
-  orderPlaced,
-  type TestDatabase,
-  type TestTopics,
-  waitFor,
-} from "./testing/support.js";
+import { describe, expect, it } from "vitest";
+import { outboxRig } from "./testing/outbox-rig.js";
+import { orderPlaced, type TestDatabase, type TestTopics, waitFor } from "./testing/support.js";
 
 // Node with the tsx loader, not the tsx CLI: signals then reach the relay itself.
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const relayMain = fileURLToPath(new URL("./relay-main.ts", import.meta.url));
 
 describe("the relay process", { timeout: 120_000 }, () => {
-  let db: TestDatabase | undefined;
-  let topics: TestTopics | undefined;
-  let collector: Collector | undefined;
-  const children: ChildProcess[] = [];
+  const { setUp, release } = outboxRig();
 
-  afterEach(async () => {
-    for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-    await collector?.stop();
-    await topics?.delete();
-    await db?.drop();
-  });
-
-  function startRelay(output: string[]): ChildProcess {
+  function startRelay(db: TestDatabase, topics: TestTopics, output: string[]): ChildProcess {
     const infra = testInfra();
     const child = spawn(process.execPath, ["--conditions=herald-source", "--import", tsxLoader, relayMain], {
       env: {
         ...process.env,
-        DATABASE_URL: db!.url,
+        DATABASE_URL: db.url,
         KAFKA_BROKERS: infra.kafkaBrokers.join(","),
         ...kafkaLoginEnvironment(infra.kafkaLogin),
         SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
-        RELAY_TOPIC_PREFIX: topics!.prefix,
+        RELAY_TOPIC_PREFIX: topics.prefix,
         RELAY_BATCH_SIZE: "20",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
-    children.push(child);
-    return child;
+    return release(child, () => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
   }
 
   it("loses nothing when killed with SIGKILL mid-stream and restarted", async ({ annotate }) => {
-    db = await createTestDatabase();
-    topics = await createTestTopics();
-    collector = await collect(topics.kafka, topics.serde, [topics.name("orders")]);
+    const { db, topics, collector } = await setUp();
     const seen = collector.seen;
     const written: string[] = [];
     // A backlog of 3,000 events, so the relay is killed in the middle of draining it in batches of 20...
@@ -70,21 +51,21 @@ describe("the relay process", { timeout: 120_000 }, () => {
     const writer = (async () => {
       for (let i = 0; writing; i++) {
         const events = Array.from({ length: 10 }, (_, j) => orderPlaced(`ord_${(i * 10 + j) % 50}`, i));
-        await db!.write(events);
+        await db.write(events);
         written.push(...events.map((event) => event.data.metadata.eventId));
         await sleep(20);
       }
     })();
 
     const output: string[] = [];
-    const first = startRelay(output);
+    const first = startRelay(db, topics, output);
     await waitFor("the first relay process to publish", () => seen.size >= 300, 60_000);
     first.kill("SIGKILL");
     await once(first, "exit");
     const unpublishedAtKill = written.length - seen.size;
     expect(first.signalCode).toBe("SIGKILL");
 
-    const second = startRelay(output);
+    const second = startRelay(db, topics, output);
     const atRestart = seen.size;
     await waitFor("the restarted relay to publish", () => seen.size >= atRestart + 300, 60_000);
     writing = false;

@@ -1,54 +1,26 @@
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { enqueue } from "./enqueue.js";
-import { createRelay, type Relay } from "./relay.js";
-import {
-  type Collector,
-  collect,
-  createTestDatabase,
-  createTestTopics,
-  orderPlaced,
-  type TestDatabase,
-  type TestTopics,
-  waitFor,
-} from "./testing/support.js";
+import type { Relay } from "./relay.js";
+import { outboxRig } from "./testing/outbox-rig.js";
+import { type Collector, orderPlaced, type TestDatabase, waitFor } from "./testing/support.js";
 
 /** Far longer than any wait below: a relay that publishes within the test woke on a notification. */
 const MINUTES = 10 * 60_000;
 
 describe("the relay's wake-ups", { timeout: 90_000 }, () => {
-  let db: TestDatabase | undefined;
-  let topics: TestTopics | undefined;
-  let collector: Collector | undefined;
-  const relays: Relay[] = [];
-
-  afterEach(async () => {
-    for (const relay of relays.splice(0)) await relay.stop();
-    await collector?.stop();
-    await topics?.delete();
-    await db?.drop();
-    collector = undefined;
-    topics = undefined;
-    db = undefined;
-  });
+  const { setUp: setUpOutbox, relay: relayOf, stopRelays } = outboxRig();
 
   async function setUp(): Promise<{ db: TestDatabase; collector: Collector; relay: Relay }> {
-    db = await createTestDatabase();
-    topics = await createTestTopics();
-    collector = await collect(topics.kafka, topics.serde, [topics.name("orders")]);
+    const { db, collector } = await setUpOutbox();
     const buckets: number[][] = [];
-    const relay = createRelay({
-      pool: db.pool,
-      kafka: topics.kafka,
-      serde: topics.serde,
-      topicName: (topic) => topics!.name(topic),
+    const relay = relayOf({
       // Neither polling nor re-balancing would look again within the test.
       pollIntervalMs: { min: MINUTES, max: MINUTES },
       fallbackPollMs: MINUTES,
       rebalanceIntervalMs: MINUTES,
       hooks: { bucketsChanged: (owned) => buckets.push([...owned]) },
     });
-    relays.push(relay);
     await relay.start();
     await waitFor("the relay to own every bucket", () => buckets.at(-1)?.length === 16);
     return { db, collector, relay };
@@ -74,7 +46,7 @@ describe("the relay's wake-ups", { timeout: 90_000 }, () => {
       await db.write([orderPlaced("ord_heard", 0)]);
       await waitFor("the notification", () => heard.includes(db.schema));
       // With nobody registered (the relay gone), a write notifies no one.
-      for (const relay of relays.splice(0)) await relay.stop();
+      await stopRelays();
       expect(await registeredIdle(db)).toBe(false);
       heard.length = 0;
       await db.write([orderPlaced("ord_unheard", 0)]);
@@ -89,21 +61,12 @@ describe("the relay's wake-ups", { timeout: 90_000 }, () => {
   });
 
   it("drops the registrations of loops that died, so writers stop notifying them", async () => {
-    db = await createTestDatabase();
-    topics = await createTestTopics();
+    const { db } = await setUpOutbox({ collect: false });
     // A payment worker's entry whose backend is gone (no live pid is negative).
     await db.pool.query("INSERT INTO idle_listeners (channel, pid) VALUES ('herald_payment_work', -1)");
-    const relay = createRelay({
-      pool: db.pool,
-      kafka: topics.kafka,
-      serde: topics.serde,
-      topicName: (topic) => topics!.name(topic),
-      rebalanceIntervalMs: 200,
-    });
-    relays.push(relay);
-    await relay.start();
+    await relayOf({ rebalanceIntervalMs: 200 }).start();
     await waitFor("the dead entry to be dropped", async () => {
-      const { rows } = await db!.pool.query<{ n: number }>(
+      const { rows } = await db.pool.query<{ n: number }>(
         "SELECT count(*)::int AS n FROM idle_listeners WHERE pid = -1",
       );
       return rows[0]!.n === 0;

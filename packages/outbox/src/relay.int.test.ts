@@ -1,55 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { Registry } from "prom-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { enqueue } from "./enqueue.js";
-import { createRelay, type Relay } from "./relay.js";
-import {
-  type Collector,
-  collect,
-  createTestDatabase,
-  createTestTopics,
-  firstArrivalOrder,
-  orderPlaced,
-  type TestDatabase,
-  type TestTopics,
-  waitFor,
-} from "./testing/support.js";
+import { outboxRig } from "./testing/outbox-rig.js";
+import { firstArrivalOrder, orderPlaced, waitFor } from "./testing/support.js";
 
 describe("the relay", { timeout: 90_000 }, () => {
-  let db: TestDatabase | undefined;
-  let topics: TestTopics | undefined;
-  let collector: Collector | undefined;
-  const relays: Relay[] = [];
-
-  afterEach(async () => {
-    for (const relay of relays.splice(0)) await relay.stop();
-    await collector?.stop();
-    await topics?.delete();
-    await db?.drop();
-    collector = undefined;
-    topics = undefined;
-    db = undefined;
-  });
-
-  async function setUp(): Promise<{ db: TestDatabase; topics: TestTopics; collector: Collector }> {
-    db = await createTestDatabase();
-    topics = await createTestTopics();
-    collector = await collect(topics.kafka, topics.serde, [topics.name("orders")]);
-    return { db, topics, collector };
-  }
-
-  function relay(options: Partial<Parameters<typeof createRelay>[0]> = {}): Relay {
-    const created = createRelay({
-      pool: db!.pool,
-      kafka: topics!.kafka,
-      serde: topics!.serde,
-      topicName: (topic) => topics!.name(topic),
-      ...options,
-    });
-    relays.push(created);
-    return created;
-  }
+  const { setUp, relay } = outboxRig();
 
   it("delivers every event when transactions commit out of id order", async () => {
     const { db, collector } = await setUp();
@@ -127,7 +85,6 @@ describe("the relay", { timeout: 90_000 }, () => {
     await waitFor("both relays to publish side by side", () => published[0]! >= firstSoFar + 50);
     // Then the first stops mid-stream: the second takes its buckets too.
     await first.stop();
-    relays.splice(relays.indexOf(first), 1);
     const handedOver = published[1]!;
     await waitFor("the second relay to publish the rest", () => published[1]! >= handedOver + 100);
     writing = false;
