@@ -2,6 +2,12 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fas
 import type { Role } from "./auth.js";
 import { issueDevelopmentToken } from "./tokens.js";
 
+export {
+  type ServiceUnderTest,
+  type ServiceUnderTestOptions,
+  startServiceUnderTest,
+} from "./testing-service.js";
+
 /** `app.inject` as one caller: every request carries the caller's bearer token unless it sets its own. */
 export type Inject = (options: InjectOptions | string) => Promise<LightMyRequestResponse>;
 

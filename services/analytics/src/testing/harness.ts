@@ -1,25 +1,12 @@
-import {
-  createScratchSchema,
-  type ScratchSchema,
-  serviceEnvironment,
-  testInfra,
-  uniqueName,
-  waitFor,
-} from "@herald/dev-stack/testing";
+import { type ScratchSchema, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import { type DomainEvent, keyOf, type TopicName, topicOf } from "@herald/events";
-import { type ConsumeReport, type Consumer, createConsumer, outboxMigrations } from "@herald/outbox";
-import {
-  buildServiceApp,
-  createServiceContext,
-  runMigrations,
-  type ServiceContext,
-} from "@herald/service-kit";
-import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
+import { type ConsumeReport, type Consumer, createConsumer } from "@herald/outbox";
+import type { ServiceContext } from "@herald/service-kit";
+import { type Inject, injectAs, startServiceUnderTest, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { Partitioners, type Producer } from "kafkajs";
 import { pino } from "pino";
 import type { AnalyticsConfig } from "../config.js";
-import { analyticsMigrations } from "../migrations.js";
 import type { Summary } from "../read-models/queries.js";
 import { ANALYTICS_TOPICS, registerAnalyticsRoutes } from "../routes.js";
 import { analyticsService } from "../service.js";
@@ -54,26 +41,16 @@ export interface AnalyticsHarness {
 export async function createAnalyticsHarness(
   options: { env?: Record<string, string>; startConsumer?: boolean } = {},
 ): Promise<AnalyticsHarness> {
-  const scratch = await createScratchSchema(testInfra().databaseUrls.analytics, "analytics_test");
   const prefix = uniqueName("analytics");
   const topicName = (topic: TopicName) => `${prefix}.${topic}`;
   const topics = ANALYTICS_TOPICS.map(topicName);
   const groupId = uniqueName("analytics_group");
-  let context: ServiceContext<AnalyticsConfig>;
-  try {
-    context = createServiceContext(analyticsService, {
-      env: serviceEnvironment(scratch.url, {
-        DATABASE_POOL_SIZE: "6",
-        ANALYTICS_STREAM_POLL_MS: "100",
-        ...options.env,
-      }),
-      logger,
-    });
-  } catch (error) {
-    await scratch.drop();
-    throw error;
-  }
-  const { pool, kafka, serde } = context;
+  const service = await startServiceUnderTest(
+    { ...analyticsService, routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName }) },
+    { env: { DATABASE_POOL_SIZE: "6", ANALYTICS_STREAM_POLL_MS: "100", ...options.env }, logger },
+  );
+  const { context, pool, app, scratch } = service;
+  const { kafka, serde } = context;
   const admin = kafka.admin();
   const reports: ConsumeReport[] = [];
   const consumer: Consumer = createConsumer({
@@ -91,15 +68,12 @@ export async function createAnalyticsHarness(
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  let app: FastifyInstance | undefined;
   const close = async () => {
     await Promise.allSettled([consumer.stop(), producer.disconnect()]);
-    await app?.close();
     await admin.deleteTopics({ topics: [...topics, `${groupId}.dlq`] }).catch(() => {});
     await admin.deleteGroups([groupId]).catch(() => {});
     await admin.disconnect();
-    await pool.end();
-    await scratch.drop();
+    await service.close();
   };
 
   let consuming = false;
@@ -109,32 +83,25 @@ export async function createAnalyticsHarness(
     await consumer.start();
   };
   try {
-    await runMigrations(pool, [...outboxMigrations, ...analyticsMigrations]);
     await serde.register();
     await admin.connect();
     await admin.createTopics({
       topics: topics.map((topic) => ({ topic, numPartitions: 3 })),
       waitForLeaders: true,
     });
-    app = await buildServiceApp(
-      { ...analyticsService, routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName }) },
-      context,
-    );
-    await app.ready();
     await producer.connect();
     if (options.startConsumer !== false) await startConsumer();
   } catch (error) {
     await close().catch(() => {});
     throw error;
   }
-  const ready = app;
   const operatorToken = await testTokens.staff("operator");
-  const operator = injectAs(ready, operatorToken);
+  const operator = injectAs(app, operatorToken);
 
   const summary = async () => (await operator("/analytics/summary")).json() as Summary;
   return {
     context,
-    app: ready,
+    app,
     scratch,
     topicName,
     operatorToken,

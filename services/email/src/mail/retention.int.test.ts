@@ -1,24 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { sampleEvent } from "@herald/events/testing";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { createEmailHarness, type EmailHarness, uniqueRecipient, waitFor } from "../testing/harness.js";
-import { startTestSmtpServer, type TestSmtpServer } from "../testing/smtp-server.js";
+import { describe, expect, it } from "vitest";
+import { harnessWithSmtpServer, uniqueRecipient, waitFor } from "../testing/harness.js";
 import { messageIdFor } from "./message-id.js";
 import { createRetentionSweeper, REDACTED } from "./retention.js";
 import { findFacts } from "./store.js";
 
 const DAY = 24 * 60 * 60 * 1000;
-
-let h: EmailHarness | undefined;
-let smtp: TestSmtpServer | undefined;
-
-afterEach(async () => {
-  await h?.close();
-  await smtp?.close();
-  h = undefined;
-  smtp = undefined;
-});
 
 interface StoredMail {
   recipient: string;
@@ -31,8 +20,7 @@ interface StoredMail {
 
 describe("retention of personal data", () => {
   it("redacts settled mails and forgets the customer's name and address once they are older than the retention; a replay sends nothing again", async () => {
-    smtp = await startTestSmtpServer(() => "accept");
-    h = await createEmailHarness({ SMTP_URL: smtp.url });
+    const { h, smtp } = await harnessWithSmtpServer(() => "accept");
     const pool = h.context.pool;
     const orderId = randomUUID();
     const customerEmail = uniqueRecipient("retention");

@@ -3,36 +3,18 @@ import type { EmailFailed, EmailSent } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import type pg from "pg";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  createEmailHarness,
   type EmailHarness,
   type EmailRow,
+  harnessWithSmtpServer as setUp,
   uniqueRecipient,
   waitFor,
 } from "../testing/harness.js";
-import { type SmtpAnswer, startTestSmtpServer, type TestSmtpServer } from "../testing/smtp-server.js";
 import { messageIdFor } from "./message-id.js";
 import { createMailSender } from "./sender.js";
 import { claimDueMails } from "./store.js";
 import { createSmtpTransport, leaseFor } from "./transport.js";
-
-let h: EmailHarness | undefined;
-let smtp: TestSmtpServer | undefined;
-
-afterEach(async () => {
-  await h?.close();
-  await smtp?.close();
-  h = undefined;
-  smtp = undefined;
-});
-
-/** A harness whose mail server is a test server answering each message as `answer` says. */
-async function setUp(answer: (index: number) => SmtpAnswer) {
-  smtp = await startTestSmtpServer(answer);
-  h = await createEmailHarness({ SMTP_URL: smtp.url });
-  return { h, smtp };
-}
 
 function confirmation(recipient = uniqueRecipient("sender")) {
   return sampleEvent("OrderConfirmed", { orderId: randomUUID(), customerEmail: recipient });
@@ -207,15 +189,13 @@ describe("the sender", () => {
 
   it("ends a conversation at its deadline, inside the lease, so no second sender can take over a mail still being sent", async () => {
     const timeoutMs = 300;
-    smtp = await startTestSmtpServer(() => "accept");
-    // Each reply comes within the socket timeout, so no single step times out; all of them together
-    // (greeting, EHLO, MAIL, RCPT, DATA, the data) take longer than the lease.
-    smtp.replyDelayMs = 250;
-    h = await createEmailHarness({
-      SMTP_URL: smtp.url,
+    const { h, smtp } = await setUp(() => "accept", {
       EMAIL_SMTP_TIMEOUT_MS: String(timeoutMs),
       EMAIL_MAX_ATTEMPTS: "1",
     });
+    // Each reply comes within the socket timeout, so no single step times out; all of them together
+    // (greeting, EHLO, MAIL, RCPT, DATA, the data) take longer than the lease.
+    smtp.replyDelayMs = 250;
     const confirmed = confirmation();
     const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
     await h.react(confirmed);
@@ -223,11 +203,10 @@ describe("the sender", () => {
     h.startSender();
 
     const row = await settled(h, messageId);
-    const server = smtp;
-    await waitFor("the connection to close", async () => (server.openConnections === 0 ? true : undefined));
-    expect(server.closedAt).toHaveLength(1);
-    expect(server.closedAt[0]! - claimedFrom).toBeLessThan(leaseFor(timeoutMs));
-    expect(server.received).toEqual([]);
+    await waitFor("the connection to close", async () => (smtp.openConnections === 0 ? true : undefined));
+    expect(smtp.closedAt).toHaveLength(1);
+    expect(smtp.closedAt[0]! - claimedFrom).toBeLessThan(leaseFor(timeoutMs));
+    expect(smtp.received).toEqual([]);
     expect(row).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(row.last_error).toMatch(/deadline/);
   });

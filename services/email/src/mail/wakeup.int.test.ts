@@ -1,35 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { sampleEvent } from "@herald/events/testing";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { createEmailHarness, type EmailHarness, uniqueRecipient, waitFor } from "../testing/harness.js";
-import { startTestSmtpServer, type TestSmtpServer } from "../testing/smtp-server.js";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { harnessWithSmtpServer, uniqueRecipient, waitFor } from "../testing/harness.js";
 import { messageIdFor } from "./message-id.js";
-import { createMailSender, type MailSender } from "./sender.js";
+import { createMailSender } from "./sender.js";
 import { createSmtpTransport } from "./transport.js";
 
 /** Far longer than any wait below: a sender that sends within the test woke on a notification. */
 const MINUTES = 10 * 60_000;
 
-let h: EmailHarness | undefined;
-let smtp: TestSmtpServer | undefined;
-let sender: MailSender | undefined;
-
-afterEach(async () => {
-  await sender?.stop();
-  await h?.close();
-  await smtp?.close();
-  sender = undefined;
-  h = undefined;
-  smtp = undefined;
-});
-
 describe("the sender's wake-ups", () => {
   it("sends a mail recorded while it is idle, woken by the recording transaction's commit", async () => {
-    smtp = await startTestSmtpServer(() => "accept");
-    const harness = await createEmailHarness({ SMTP_URL: smtp.url });
-    h = harness;
-    sender = createMailSender({
+    const { h: harness, smtp } = await harnessWithSmtpServer(() => "accept");
+    const sender = createMailSender({
       pool: harness.context.pool,
       transport: createSmtpTransport(smtp.url, 2_000),
       from: "Herald <orders@herald.test>",
@@ -43,6 +27,7 @@ describe("the sender's wake-ups", () => {
       fallbackPollMs: MINUTES,
     });
     sender.start();
+    onTestFinished(() => sender.stop());
     // Each mail is recorded once the one before it is sent and the sender has registered as idle
     // again (it unregisters when it finds work), so it is waiting for a notification each time.
     for (let i = 0; i < 3; i++) {

@@ -1,25 +1,13 @@
-import {
-  createScratchSchema,
-  serviceEnvironment,
-  testInfra,
-  uniqueName,
-  waitFor,
-} from "@herald/dev-stack/testing";
+import { testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import type { DomainEvent, EventType } from "@herald/events";
-import { outboxMigrations } from "@herald/outbox";
-import {
-  buildServiceApp,
-  createServiceContext,
-  runMigrations,
-  type ServiceContext,
-  withTransaction,
-} from "@herald/service-kit";
-import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
+import { type ServiceContext, withTransaction } from "@herald/service-kit";
+import { type Inject, injectAs, startServiceUnderTest, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
+import { onTestFinished } from "vitest";
 import type { EmailConfig } from "../config.js";
-import { emailMigrations } from "../migrations.js";
 import { emailService } from "../service.js";
+import { type SmtpAnswer, startTestSmtpServer, type TestSmtpServer } from "./smtp-server.js";
 
 export { waitFor };
 
@@ -64,20 +52,11 @@ export interface EmailRow {
 }
 
 export async function createEmailHarness(settings: Settings = {}): Promise<EmailHarness> {
-  const infra = testInfra();
-  const scratch = await createScratchSchema(infra.databaseUrls.email, "email_test");
-  const context = createServiceContext(emailService, {
+  const service = await startServiceUnderTest(emailService, {
     logger,
-    env: serviceEnvironment(scratch.url, {
-      EMAIL_OPS_ADDRESS: `${uniqueName("ops")}@email-test.herald`,
-      ...TEST_SETTINGS,
-      ...settings,
-    }),
+    env: { EMAIL_OPS_ADDRESS: `${uniqueName("ops")}@email-test.herald`, ...TEST_SETTINGS, ...settings },
   });
-  const { pool } = context;
-  await runMigrations(pool, [...outboxMigrations, ...emailMigrations]);
-  const app = await buildServiceApp(emailService, context);
-  await app.ready();
+  const { context, pool, app } = service;
   const handle = emailService.consumer!.handler(context);
   const stops: (() => void | Promise<void>)[] = [];
   return {
@@ -105,11 +84,24 @@ export async function createEmailHarness(settings: Settings = {}): Promise<Email
     },
     async close() {
       for (const stop of stops.reverse()) await stop();
-      await app.close();
-      await pool.end();
-      await scratch.drop();
+      await service.close();
     },
   };
+}
+
+/**
+ * A harness whose mail server is a test server answering each message as `answer` says (with
+ * `settings` on top), both closed when the calling test finishes.
+ */
+export async function harnessWithSmtpServer(
+  answer: (index: number) => SmtpAnswer,
+  settings: Settings = {},
+): Promise<{ h: EmailHarness; smtp: TestSmtpServer }> {
+  const smtp = await startTestSmtpServer(answer);
+  onTestFinished(() => smtp.close());
+  const h = await createEmailHarness({ SMTP_URL: smtp.url, ...settings });
+  onTestFinished(() => h.close());
+  return { h, smtp };
 }
 
 /** A recipient address no other test uses: the mail sink is shared, so tests look only at their own. */

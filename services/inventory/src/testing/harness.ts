@@ -1,19 +1,11 @@
-import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
 import type { DomainEvent, EventOf } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
-import { outboxMigrations } from "@herald/outbox";
-import {
-  buildServiceApp,
-  createServiceContext,
-  runMigrations,
-  type ServiceContext,
-  withTransaction,
-} from "@herald/service-kit";
+import { type ServiceContext, withTransaction } from "@herald/service-kit";
+import { startServiceUnderTest } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
 import type { InventoryConfig } from "../config.js";
-import { inventoryMigrations } from "../migrations.js";
 import { inventoryService } from "../service.js";
 
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
@@ -50,17 +42,10 @@ export interface Harness {
 }
 
 export async function createHarness(options: { poolSize?: number } = {}): Promise<Harness> {
-  const scratch = await createScratchSchema(testInfra().databaseUrls.inventory, "inventory_test");
-  const context = createServiceContext(inventoryService, {
-    env: serviceEnvironment(scratch.url, {
-      DATABASE_POOL_SIZE: String(options.poolSize ?? 5),
-    }),
+  const { scratch, context, pool, app, close } = await startServiceUnderTest(inventoryService, {
+    env: { DATABASE_POOL_SIZE: String(options.poolSize ?? 5) },
     logger,
   });
-  const { pool } = context;
-  await runMigrations(pool, [...outboxMigrations, ...inventoryMigrations]);
-  const app = await buildServiceApp(inventoryService, context);
-  await app.ready();
   const react = inventoryService.consumer!.handler(context);
   return {
     context,
@@ -105,11 +90,7 @@ export async function createHarness(options: { poolSize?: number } = {}): Promis
       );
       return rows[0]!.n;
     },
-    async close() {
-      await app.close();
-      await pool.end();
-      await scratch.drop();
-    },
+    close,
   };
 }
 

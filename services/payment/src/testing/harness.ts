@@ -1,15 +1,12 @@
-import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { createMetadata, type DomainEvent, type EventOf, type Metadata } from "@herald/events";
-import { outboxMigrations } from "@herald/outbox";
-import { buildServiceApp, createServiceContext, runMigrations, withTransaction } from "@herald/service-kit";
-import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
+import { withTransaction } from "@herald/service-kit";
+import { type Inject, injectAs, startServiceUnderTest, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect } from "vitest";
 import type { PaymentGateway } from "../gateway/gateway.js";
 import { createSimulatedGateway } from "../gateway/simulator.js";
-import { paymentMigrations } from "../migrations.js";
 import { createPaymentReactions } from "../payments/reactions.js";
 import { createPaymentWorker, type PaymentWorker, type PaymentWorkerOptions } from "../payments/worker.js";
 import { paymentService } from "../service.js";
@@ -44,20 +41,15 @@ export interface HarnessOptions {
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const scratch = await createScratchSchema(testInfra().databaseUrls.payment, "payment_test");
   let clock: number | undefined;
   const now = () => clock ?? Date.now();
-  const context = createServiceContext(paymentService, {
-    env: serviceEnvironment(scratch.url, { DATABASE_POOL_SIZE: "8" }),
+  const { pool, app, close } = await startServiceUnderTest(paymentService, {
+    env: { DATABASE_POOL_SIZE: "8" },
     logger,
     now: () => new Date(now()),
   });
-  const { pool } = context;
-  await runMigrations(pool, [...outboxMigrations, ...paymentMigrations]);
   const gateway = createSimulatedGateway({ pool, latencyMs: options.latencyMs ?? 0 });
   const react = createPaymentReactions({ logger, now });
-  const app = await buildServiceApp(paymentService, context);
-  await app.ready();
   return {
     pool,
     app,
@@ -101,11 +93,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       );
       return rows.map((row) => ({ type: row.event_type, data: row.payload }));
     },
-    async close() {
-      await app.close();
-      await pool.end();
-      await scratch.drop();
-    },
+    close,
   };
 }
 
