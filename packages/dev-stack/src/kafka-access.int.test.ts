@@ -1,25 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Kafka, type KafkaConfig, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Component } from "./component.js";
-import { defaultStackOptions } from "./config.js";
-import { kafkaComponent } from "./kafka.js";
 import { kafkaConfig } from "./kafka-client.js";
 import { KAFKA_ADMIN_LOGIN, type KafkaLogin, kafkaLogin } from "./services.js";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
+import { type PrivateKafka, startPrivateKafka } from "./testing/private-kafka.js";
 
 /**
  * The broker as the stack provisions it, on a private broker of this test's own: it writes to the
@@ -27,8 +10,7 @@ function freePort(): Promise<number> {
  * users must never see.
  */
 describe("the authenticated broker", { timeout: 60_000 }, () => {
-  const stateDir = mkdtempSync(join(tmpdir(), "herald-kafka-access-"));
-  let broker: Component | undefined;
+  let broker: PrivateKafka | undefined;
   let brokers: string[] = [];
   const clients: { disconnect(): Promise<void> }[] = [];
 
@@ -52,16 +34,13 @@ describe("the authenticated broker", { timeout: 60_000 }, () => {
   };
 
   beforeAll(async () => {
-    const ports = { broker: await freePort(), controller: await freePort() };
-    broker = kafkaComponent({ ...defaultStackOptions(), stateDir }, ports);
-    await broker.up();
-    brokers = [`127.0.0.1:${ports.broker}`];
+    broker = await startPrivateKafka("herald-kafka-access");
+    brokers = broker.brokers;
   }, 150_000);
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
-    await broker?.down();
-    rmSync(stateDir, { recursive: true, force: true });
+    await broker?.remove();
   }, 60_000);
 
   it("refuses a client that does not authenticate", async () => {

@@ -48,6 +48,7 @@ export { createScratchSchema, type ScratchSchema } from "../scratch-schema.js";
 export { KAFKA_ADMIN_LOGIN, kafkaLoginEnvironment } from "../services.js";
 /** The stack's trace collector and UI (the e2e tier's global setup starts it). */
 export { ZIPKIN_VERSION, zipkinComponent, zipkinUrl } from "../zipkin.js";
+export { freePort, type PrivateKafka, startPrivateKafka } from "./private-kafka.js";
 export { type System, startSystem } from "./system.js";
 export { waitFor } from "./wait.js";
 export type { Infra };
