@@ -1,5 +1,4 @@
-import { createServer } from "node:net";
-import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
+import { createScratchSchema, freePort, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { type RunningService, startService } from "@herald/service-kit";
 import { testTokens } from "@herald/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +17,7 @@ beforeAll(async () => {
     { ...inventoryService, consumer: undefined },
     {
       env: serviceEnvironment(scratch.url, {
+        // A port nobody listens on right now (the config refuses 0).
         PORT: String(await freePort()),
         HOST: "127.0.0.1",
         RELAY_MODE: "external",
@@ -26,15 +26,6 @@ beforeAll(async () => {
     },
   );
 });
-
-/** A port nobody listens on right now (the config refuses 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 afterAll(async () => {
   await running?.stop();
