@@ -1,12 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createRequire } from "node:module";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { kafkaLoginEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { describe, expect, it } from "vitest";
 import { outboxRig } from "./testing/outbox-rig.js";
-import { orderPlaced, type TestDatabase, type TestTopics, waitFor } from "./testing/support.js";
+import {
+  orderPlaced,
+  type TestDatabase,
+  type TestTopics,
+  waitFor,
+  writeSteadily,
+} from "./testing/support.js";
 
 // Node with the tsx loader, not the tsx CLI: signals then reach the relay itself.
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
@@ -46,16 +51,8 @@ describe("the relay process", { timeout: 120_000 }, () => {
       await db.write(events);
       written.push(...events.map((event) => event.data.metadata.eventId));
     }
-    let writing = true;
     // ...while a steady stream (about 500 events/s in transactions of ten) keeps coming.
-    const writer = (async () => {
-      for (let i = 0; writing; i++) {
-        const events = Array.from({ length: 10 }, (_, j) => orderPlaced(`ord_${(i * 10 + j) % 50}`, i));
-        await db.write(events);
-        written.push(...events.map((event) => event.data.metadata.eventId));
-        await sleep(20);
-      }
-    })();
+    const writer = writeSteadily(db, { perTransaction: 10, keys: 50, pauseMs: 20 }, written);
 
     const output: string[] = [];
     const first = startRelay(db, topics, output);
@@ -68,8 +65,7 @@ describe("the relay process", { timeout: 120_000 }, () => {
     const second = startRelay(db, topics, output);
     const atRestart = seen.size;
     await waitFor("the restarted relay to publish", () => seen.size >= atRestart + 300, 60_000);
-    writing = false;
-    await writer;
+    await writer.stop();
     await waitFor("every event to arrive", () => written.every((id) => seen.has(id)), 60_000).catch(
       (error) => {
         throw new Error(`${(error as Error).message}\nrelay output:\n${output.join("")}`);

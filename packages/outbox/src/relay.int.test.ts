@@ -4,7 +4,7 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { enqueue } from "./enqueue.js";
 import { outboxRig } from "./testing/outbox-rig.js";
-import { firstArrivalOrder, orderPlaced, waitFor } from "./testing/support.js";
+import { firstArrivalOrder, orderPlaced, waitFor, writeSteadily } from "./testing/support.js";
 
 describe("the relay", { timeout: 90_000 }, () => {
   const { setUp, relay } = outboxRig();
@@ -103,16 +103,8 @@ describe("the relay", { timeout: 90_000 }, () => {
     const { db, collector } = await setUp();
     const errors: string[] = [];
     await relay({ hooks: { error: (error) => errors.push(error.code) } }).start();
-    const written: string[] = [];
-    let writing = true;
-    const writer = (async () => {
-      for (let i = 0; writing; i++) {
-        const event = orderPlaced(`ord_${i % 20}`, i);
-        await db.write([event]);
-        written.push(event.data.metadata.eventId);
-        await sleep(5);
-      }
-    })();
+    const writer = writeSteadily(db, { perTransaction: 1, keys: 20, pauseMs: 5 });
+    const { written } = writer;
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
     for (let round = 0; round < 3; round++) {
@@ -132,8 +124,7 @@ describe("the relay", { timeout: 90_000 }, () => {
       });
       errors.length = 0;
     }
-    writing = false;
-    await writer;
+    await writer.stop();
     await admin.end();
     await waitFor("every event to arrive", () => written.every((id) => collector.seen.has(id)), 60_000);
     expect(collector.seen.size).toBe(written.length);

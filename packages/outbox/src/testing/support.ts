@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   createScratchSchema,
   type Infra,
@@ -12,7 +13,10 @@ import { enqueueAll } from "../enqueue.js";
 import { outboxMigrations } from "../migrations.js";
 
 export { waitFor } from "@herald/dev-stack/testing";
-export { orderPlaced } from "./events.js";
+
+import { orderPlaced } from "./events.js";
+
+export { orderPlaced };
 
 /** A Postgres schema with the outbox migrations applied, inside the order service's database. */
 export interface TestDatabase {
@@ -108,6 +112,44 @@ export async function createTestTopics(
       const mine = existing.filter((topic) => topic.startsWith(prefix));
       await cleanup.deleteTopics({ topics: mine }).catch(() => {});
       await cleanup.disconnect();
+    },
+  };
+}
+
+/** A writer committing events in the background until stopped. */
+export interface SteadyWriter {
+  /** The ids of the events committed, in commit order. */
+  readonly written: string[];
+  /** Stops after the transaction in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Commits transactions of `perTransaction` OrderPlaced events, spread over `keys` aggregates,
+ * `pauseMs` apart, until stopped; their ids are appended to `written`.
+ */
+export function writeSteadily(
+  db: TestDatabase,
+  options: { perTransaction: number; keys: number; pauseMs: number },
+  written: string[] = [],
+): SteadyWriter {
+  const { perTransaction, keys, pauseMs } = options;
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; writing; i++) {
+      const events = Array.from({ length: perTransaction }, (_, j) =>
+        orderPlaced(`ord_${(i * perTransaction + j) % keys}`, i),
+      );
+      await db.write(events);
+      written.push(...events.map((event) => event.data.metadata.eventId));
+      await sleep(pauseMs);
+    }
+  })();
+  return {
+    written,
+    async stop() {
+      writing = false;
+      await writer;
     },
   };
 }
