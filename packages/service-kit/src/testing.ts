@@ -2,6 +2,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fas
 import type { Role } from "./auth.js";
 import { issueDevelopmentToken } from "./tokens.js";
 
+export { createTestKafka, type TestKafka } from "./testing-kafka.js";
 export {
   type ServiceUnderTest,
   type ServiceUnderTestOptions,

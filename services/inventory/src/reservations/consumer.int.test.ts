@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { kafkaConfig, testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
-import { createEventSerde, type DomainEvent, type EventSerde, keyOf, type TopicName } from "@herald/events";
+import { testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
+import { createEventSerde, type DomainEvent, type TopicName } from "@herald/events";
 import {
   type ConsumeReport,
   type Consumer,
@@ -9,7 +9,8 @@ import {
   HEADERS,
   type Relay,
 } from "@herald/outbox";
-import { type Admin, Kafka, type Consumer as KafkaConsumer, logLevel, type Producer } from "kafkajs";
+import { createTestKafka, type TestKafka } from "@herald/service-kit/testing";
+import type { Consumer as KafkaConsumer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createHarness,
@@ -25,29 +26,22 @@ const infra = testInfra();
 const TOPICS: readonly TopicName[] = ["orders", "payments", "inventory"];
 
 let h: Harness;
-let prefix: string;
 let groupId: string;
-let kafka: Kafka;
-let admin: Admin;
-let serde: EventSerde;
+let k: TestKafka;
 let relay: Relay;
 let consumer: Consumer;
-let producer: Producer;
 let reader: KafkaConsumer;
 let reports: ConsumeReport[];
 const published: { key: string; headers: Record<string, string>; event: DomainEvent }[] = [];
 const dlq: { key: string; headers: Record<string, string> }[] = [];
 
-// The service's own topics, prefixed for this run: the relay and the consumer map contract names to them.
-const topic = (name: TopicName) => `${prefix}.${name}`;
-
 function startConsumer(): Consumer {
   return createConsumer({
-    kafka,
+    kafka: k.kafka,
     pool: h.pool,
     groupId,
-    topics: CONSUMED_TOPICS.map(topic),
-    serde,
+    topics: CONSUMED_TOPICS.map(k.topic),
+    serde: k.serde,
     handle: h.reactions,
     retry: { initialMs: 50, maxMs: 200 },
     hooks: { outcome: (report) => reports.push(report) },
@@ -61,35 +55,23 @@ beforeAll(async () => {
   h = await createHarness();
   await h.setStock("KAFKA-MUG", 10);
   await h.setStock("KAFKA-TEE", 10);
-  prefix = uniqueName("inventory_it");
   groupId = uniqueName("inventory_it_group");
-  kafka = new Kafka({
-    clientId: "inventory-test",
-    ...kafkaConfig(infra),
-    logLevel: logLevel.NOTHING,
+  // The service's own topics, prefixed for this run: the relay and the consumer map contract names to them.
+  k = await createTestKafka({
+    name: "inventory_it",
+    topics: TOPICS,
+    partitions: 2,
+    extraTopics: [`${groupId}.dlq`],
   });
-  admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [
-      ...TOPICS.map((name) => ({ topic: topic(name), numPartitions: 2 })),
-      { topic: `${groupId}.dlq` },
-    ],
-    waitForLeaders: true,
-  });
-  serde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
-  await serde.register();
-  relay = createRelay({ pool: h.pool, kafka, serde, topicName: topic });
+  relay = createRelay({ pool: h.pool, kafka: k.kafka, serde: k.serde, topicName: k.topic });
   reports = [];
   consumer = startConsumer();
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
 
   // Decodes with a serde of its own, so what it reads went through the registry.
   const readerSerde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
-  reader = kafka.consumer({ groupId: uniqueName("inventory_it_reader") });
+  reader = k.kafka.consumer({ groupId: uniqueName("inventory_it_reader") });
   await reader.connect();
-  await reader.subscribe({ topics: [topic("inventory"), `${groupId}.dlq`], fromBeginning: true });
+  await reader.subscribe({ topics: [k.topic("inventory"), `${groupId}.dlq`], fromBeginning: true });
   await reader.run({
     eachMessage: async ({ topic: from, message }) => {
       const key = String(message.key);
@@ -102,20 +84,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.allSettled([consumer?.stop(), relay?.stop(), reader?.disconnect(), producer?.disconnect()]);
-  await admin?.deleteTopics({ topics: [...TOPICS.map(topic), `${groupId}.dlq`] }).catch(() => {});
-  await admin?.disconnect();
+  await Promise.allSettled([consumer?.stop(), relay?.stop(), reader?.disconnect()]);
+  await k?.close();
   await h?.close();
 });
 
 /** Publishes an order or payment event the way that service's relay would: Avro, keyed by order id. */
-async function send(event: DomainEvent): Promise<void> {
-  const name: TopicName = event.type.startsWith("Payment") ? "payments" : "orders";
-  await producer.send({
-    topic: topic(name),
-    messages: [{ key: keyOf(event), value: await serde.encode(event) }],
-  });
-}
+const send = (event: DomainEvent): Promise<void> => k.send(event);
 
 const outcomeOf = (event: DomainEvent, outcome: ConsumeReport["outcome"]) =>
   waitFor(`${event.type} ${outcome}`, () =>
@@ -233,7 +208,7 @@ describe("the inventory reactions on the real consumer runtime", () => {
     ).length;
     await consumer.stop();
     for (const name of CONSUMED_TOPICS)
-      await admin.resetOffsets({ groupId, topic: topic(name), earliest: true });
+      await k.admin.resetOffsets({ groupId, topic: k.topic(name), earliest: true });
     const replayed = reports.length;
     consumer = startConsumer();
     await consumer.start();

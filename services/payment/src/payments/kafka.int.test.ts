@@ -1,22 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { kafkaConfig, testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
-import {
-  createEventSerde,
-  type DomainEvent,
-  type EventSerde,
-  keyOf,
-  type TopicName,
-  topicOf,
-} from "@herald/events";
+import { testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
+import { createEventSerde, type DomainEvent } from "@herald/events";
 import { type ConsumeReport, type Consumer, createConsumer, createRelay, type Relay } from "@herald/outbox";
-import {
-  type Admin,
-  Kafka,
-  type Consumer as KafkaConsumer,
-  logLevel,
-  Partitioners,
-  type Producer,
-} from "kafkajs";
+import { createTestKafka, type TestKafka } from "@herald/service-kit/testing";
+import type { Consumer as KafkaConsumer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, logger, orderEvents, TOTAL } from "../testing/harness.js";
 import { CONSUMED_TOPICS, createPaymentReactions } from "./reactions.js";
@@ -26,47 +13,22 @@ const infra = testInfra();
 const TOPICS = ["orders", "inventory", "payments"] as const;
 
 let h: Harness;
-let prefix: string;
-let kafka: Kafka;
-let admin: Admin;
-let serde: EventSerde;
+let k: TestKafka;
 let relay: Relay;
-let producer: Producer;
 let reader: KafkaConsumer;
 let worker: PaymentWorker;
 const consumers: { consumer: Consumer; groupId: string; reports: ConsumeReport[] }[] = [];
 const published: { key: string; event: DomainEvent }[] = [];
 let sent = 0;
 
-const topic = (name: TopicName) => `${prefix}.${name}`;
-
 beforeAll(async () => {
   h = await createHarness({ latencyMs: 5 });
-  prefix = uniqueName("payment_kafka");
-  kafka = new Kafka({
-    clientId: "payment-kafka-test",
-    ...kafkaConfig(infra),
-    logLevel: logLevel.NOTHING,
-  });
-  admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: TOPICS.map((name) => ({ topic: topic(name), numPartitions: 3 })),
-    waitForLeaders: true,
-  });
-  serde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
-  await serde.register();
-  relay = createRelay({ pool: h.pool, kafka, serde, topicName: topic });
-  producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
+  k = await createTestKafka({ name: "payment_kafka", topics: TOPICS, partitions: 3 });
+  relay = createRelay({ pool: h.pool, kafka: k.kafka, serde: k.serde, topicName: k.topic });
   const readerSerde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
-  reader = kafka.consumer({ groupId: uniqueName("payment_kafka_reader") });
+  reader = k.kafka.consumer({ groupId: uniqueName("payment_kafka_reader") });
   await reader.connect();
-  await reader.subscribe({ topic: topic("payments"), fromBeginning: true });
+  await reader.subscribe({ topic: k.topic("payments"), fromBeginning: true });
   await reader.run({
     eachMessage: async ({ message }) => {
       published.push({ key: String(message.key), event: await readerSerde.decode(message.value!) });
@@ -83,14 +45,8 @@ afterAll(async () => {
     ...consumers.map(({ consumer }) => consumer.stop()),
     relay.stop(),
     reader.disconnect(),
-    producer.disconnect(),
   ]);
-  await admin
-    .deleteTopics({
-      topics: [...TOPICS.map(topic), ...consumers.map(({ groupId }) => `${groupId}.dlq`)],
-    })
-    .catch(() => {});
-  await admin.disconnect();
+  await k.close(consumers.map(({ groupId }) => `${groupId}.dlq`));
   await h.close();
 });
 
@@ -99,11 +55,11 @@ async function startConsumer() {
   const groupId = uniqueName("payment_kafka_group");
   const reports: ConsumeReport[] = [];
   const consumer = createConsumer({
-    kafka,
+    kafka: k.kafka,
     pool: h.pool,
     groupId,
-    topics: CONSUMED_TOPICS.map(topic),
-    serde,
+    topics: CONSUMED_TOPICS.map(k.topic),
+    serde: k.serde,
     handle: createPaymentReactions({ logger }),
     retry: { initialMs: 50, maxMs: 500 },
     hooks: { outcome: (report) => reports.push(report) },
@@ -116,10 +72,7 @@ async function startConsumer() {
 
 async function send(...events: DomainEvent[]): Promise<void> {
   for (const event of events) {
-    await producer.send({
-      topic: topic(topicOf(event.type)),
-      messages: [{ key: keyOf(event), value: await serde.encode(event) }],
-    });
+    await k.send(event);
     sent += 1;
   }
 }
