@@ -1,10 +1,15 @@
 import { type ScratchSchema, uniqueName, waitFor } from "@herald/dev-stack/testing";
-import { type DomainEvent, keyOf, type TopicName, topicOf } from "@herald/events";
+import type { DomainEvent, TopicName } from "@herald/events";
 import { type ConsumeReport, type Consumer, createConsumer } from "@herald/outbox";
 import type { ServiceContext } from "@herald/service-kit";
-import { type Inject, injectAs, startServiceUnderTest, testTokens } from "@herald/service-kit/testing";
+import {
+  createTestKafka,
+  type Inject,
+  injectAs,
+  startServiceUnderTest,
+  testTokens,
+} from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
-import { Partitioners, type Producer } from "kafkajs";
 import { pino } from "pino";
 import type { AnalyticsConfig } from "../config.js";
 import type { Summary } from "../read-models/queries.js";
@@ -41,38 +46,33 @@ export interface AnalyticsHarness {
 export async function createAnalyticsHarness(
   options: { env?: Record<string, string>; startConsumer?: boolean } = {},
 ): Promise<AnalyticsHarness> {
-  const prefix = uniqueName("analytics");
-  const topicName = (topic: TopicName) => `${prefix}.${topic}`;
-  const topics = ANALYTICS_TOPICS.map(topicName);
+  const k = await createTestKafka({ name: "analytics", topics: ANALYTICS_TOPICS, partitions: 3 });
+  const topicName = k.topic;
   const groupId = uniqueName("analytics_group");
   const service = await startServiceUnderTest(
     { ...analyticsService, routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName }) },
     { env: { DATABASE_POOL_SIZE: "6", ANALYTICS_STREAM_POLL_MS: "100", ...options.env }, logger },
-  );
+  ).catch(async (error: unknown) => {
+    await k.close();
+    throw error;
+  });
   const { context, pool, app, scratch } = service;
   const { kafka, serde } = context;
-  const admin = kafka.admin();
   const reports: ConsumeReport[] = [];
   const consumer: Consumer = createConsumer({
     kafka,
     pool,
     groupId,
-    topics,
+    topics: ANALYTICS_TOPICS.map(topicName),
     serde,
     handle: analyticsService.consumer!.handler(context),
     retry: { initialMs: 50, maxMs: 500 },
     hooks: { outcome: (report) => reports.push(report) },
   });
-  const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
   const close = async () => {
-    await Promise.allSettled([consumer.stop(), producer.disconnect()]);
-    await admin.deleteTopics({ topics: [...topics, `${groupId}.dlq`] }).catch(() => {});
-    await admin.deleteGroups([groupId]).catch(() => {});
-    await admin.disconnect();
+    await consumer.stop().catch(() => {});
+    await k.admin.deleteGroups([groupId]).catch(() => {});
+    await k.close([`${groupId}.dlq`]);
     await service.close();
   };
 
@@ -84,12 +84,6 @@ export async function createAnalyticsHarness(
   };
   try {
     await serde.register();
-    await admin.connect();
-    await admin.createTopics({
-      topics: topics.map((topic) => ({ topic, numPartitions: 3 })),
-      waitForLeaders: true,
-    });
-    await producer.connect();
     if (options.startConsumer !== false) await startConsumer();
   } catch (error) {
     await close().catch(() => {});
@@ -108,15 +102,7 @@ export async function createAnalyticsHarness(
     operator,
     reports,
     startConsumer,
-    async produce(events) {
-      for (const event of events) {
-        await producer.send({
-          topic: topicName(topicOf(event.type)),
-          acks: -1,
-          messages: [{ key: keyOf(event), value: await serde.encode(event) }],
-        });
-      }
-    },
+    produce: (events) => k.send(...events),
     summary,
     async waitForFacts(facts, timeoutMs = 30_000) {
       let last: Summary | undefined;
