@@ -3,6 +3,7 @@ import type { Role } from "./auth.js";
 import { issueDevelopmentToken } from "./tokens.js";
 
 export { createTestKafka, type TestKafka } from "./testing-kafka.js";
+export { freshForEachTest } from "./testing-per-test.js";
 export {
   type ServiceUnderTest,
   type ServiceUnderTestOptions,

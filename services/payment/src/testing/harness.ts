@@ -1,10 +1,16 @@
 import { createMetadata, type DomainEvent, type EventOf, type Metadata } from "@herald/events";
 import { withTransaction } from "@herald/service-kit";
-import { type Inject, injectAs, startServiceUnderTest, testTokens } from "@herald/service-kit/testing";
+import {
+  freshForEachTest,
+  type Inject,
+  injectAs,
+  startServiceUnderTest,
+  testTokens,
+} from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { pino } from "pino";
-import { afterEach, beforeEach, expect } from "vitest";
+import { expect } from "vitest";
 import type { PaymentGateway } from "../gateway/gateway.js";
 import { createSimulatedGateway } from "../gateway/simulator.js";
 import { createPaymentReactions } from "../payments/reactions.js";
@@ -102,21 +108,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
  * object always answers for the current test's.
  */
 export function harnessPerTest(options: HarnessOptions = {}): Harness {
-  let current: Harness | undefined;
-  beforeEach(async () => {
-    current = await createHarness(options);
-  });
-  afterEach(async () => {
-    await current?.close();
-    current = undefined;
-  });
-  // Every member is the current harness's own (its methods do not use `this`).
-  return new Proxy({} as Harness, {
-    get(_, key) {
-      if (!current) throw new Error("the harness exists only while a test runs");
-      return Reflect.get(current, key);
-    },
-  });
+  return freshForEachTest("the harness", () => createHarness(options));
 }
 
 /** The order's payment as support reads it, if it has one (never more than one). */
