@@ -17,6 +17,13 @@ export interface OutboxSetUp {
   readonly collector: Collector;
 }
 
+interface SetUpOptions {
+  /** Of the scratch schema's name. */
+  readonly prefix?: string;
+  /** Another broker than the run's (a test's private one). */
+  readonly broker?: Pick<Infra, "kafkaBrokers" | "kafkaLogin" | "kafkaSsl">;
+}
+
 /**
  * What the outbox's integration tests share: a scratch outbox (`database`), topics of the test's own
  * with a collector on them (`setUp`), relays publishing from the one to the others (`relay`), and,
@@ -48,19 +55,17 @@ export function outboxRig() {
   }
 
   /** The outbox and the test's topics, and a collector reading them unless `collect` is false. */
+  async function setUp(options?: SetUpOptions & { collect?: true }): Promise<OutboxSetUp>;
+  async function setUp(options: SetUpOptions & { collect: false }): Promise<Omit<OutboxSetUp, "collector">>;
   async function setUp(
-    options: {
-      prefix?: string;
-      collect?: boolean;
-      broker?: Pick<Infra, "kafkaBrokers" | "kafkaLogin" | "kafkaSsl">;
-    } = {},
-  ): Promise<OutboxSetUp> {
+    options: SetUpOptions & { collect?: boolean } = {},
+  ): Promise<Omit<OutboxSetUp, "collector"> & { collector?: Collector }> {
     const made = await database(options.prefix);
     const madeTopics = await createTestTopics(options.broker);
     topics = madeTopics;
-    if (options.collect !== false)
-      collector = await collect(madeTopics.kafka, madeTopics.serde, [madeTopics.name("orders")]);
-    return { db: made, topics: madeTopics, collector: collector! };
+    if (options.collect === false) return { db: made, topics: madeTopics };
+    collector = await collect(madeTopics.kafka, madeTopics.serde, [madeTopics.name("orders")]);
+    return { db: made, topics: madeTopics, collector };
   }
 
   /** A relay from the test's outbox to its topics (not started), stopped after the test. */
