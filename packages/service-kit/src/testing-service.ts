@@ -8,7 +8,7 @@ import {
 import { outboxMigrations } from "@herald/outbox";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
-import type { Logger } from "pino";
+import { type Logger, pino } from "pino";
 import type { ConfigOf } from "./config.js";
 import { runMigrations } from "./migrations.js";
 import {
@@ -19,6 +19,9 @@ import {
   type ServiceContext,
   type ServiceDefinition,
 } from "./service.js";
+
+/** The logger of services under test: silent unless TEST_LOG_LEVEL names a level. */
+export const testLogger: Logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 
 /** A service's context and app on a fresh scratch schema of its database, with its tables. */
 export interface ServiceUnderTest<C extends ServiceConfig> {
@@ -34,7 +37,8 @@ export interface ServiceUnderTest<C extends ServiceConfig> {
 export interface ServiceUnderTestOptions {
   /** On top of the test environment ({@link serviceEnvironment}) of the scratch schema. */
   readonly env?: Record<string, string>;
-  readonly logger: Logger;
+  /** {@link testLogger} unless given. */
+  readonly logger?: Logger;
   readonly now?: () => Date;
 }
 
@@ -58,7 +62,7 @@ export async function startServiceUnderTest<S extends ServiceConfigSpec>(
   try {
     context = createServiceContext(definition, {
       env: serviceEnvironment(scratch.url, options.env),
-      logger: options.logger,
+      logger: options.logger ?? testLogger,
       ...(options.now ? { now: options.now } : {}),
     });
     await runMigrations(context.pool, [...outboxMigrations, ...definition.migrations]);

@@ -8,6 +8,7 @@ export {
   type ServiceUnderTest,
   type ServiceUnderTestOptions,
   startServiceUnderTest,
+  testLogger,
 } from "./testing-service.js";
 
 /** `app.inject` as one caller: every request carries the caller's bearer token unless it sets its own. */

@@ -7,16 +7,16 @@ import {
   type Inject,
   injectAs,
   startServiceUnderTest,
+  testLogger,
   testTokens,
 } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
 import type { AnalyticsConfig } from "../config.js";
 import type { Summary } from "../read-models/queries.js";
 import { ANALYTICS_TOPICS, registerAnalyticsRoutes } from "../routes.js";
 import { analyticsService } from "../service.js";
 
-export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+export const logger = testLogger;
 
 /**
  * The Analytics service on a scratch schema, consuming its own prefixed copies of every topic

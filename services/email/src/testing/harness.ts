@@ -1,9 +1,14 @@
 import { testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import type { DomainEvent, EventType } from "@herald/events";
 import { type ServiceContext, withTransaction } from "@herald/service-kit";
-import { type Inject, injectAs, startServiceUnderTest, testTokens } from "@herald/service-kit/testing";
+import {
+  type Inject,
+  injectAs,
+  startServiceUnderTest,
+  testLogger,
+  testTokens,
+} from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
 import { onTestFinished } from "vitest";
 import type { EmailConfig } from "../config.js";
 import { emailService } from "../service.js";
@@ -11,7 +16,7 @@ import { type SmtpAnswer, startTestSmtpServer, type TestSmtpServer } from "./smt
 
 export { waitFor };
 
-export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+export const logger = testLogger;
 
 /** The settings tests run with: fast retries, short timeouts, a poll that keeps tests quick. */
 export const TEST_SETTINGS = {

@@ -1,14 +1,13 @@
 import type { DomainEvent, EventOf } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import { type ServiceContext, withTransaction } from "@herald/service-kit";
-import { startServiceUnderTest } from "@herald/service-kit/testing";
+import { startServiceUnderTest, testLogger } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
-import { pino } from "pino";
 import type { InventoryConfig } from "../config.js";
 import { inventoryService } from "../service.js";
 
-export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+export const logger = testLogger;
 
 export interface OutboxRow {
   readonly type: string;

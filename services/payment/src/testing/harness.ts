@@ -5,11 +5,11 @@ import {
   type Inject,
   injectAs,
   startServiceUnderTest,
+  testLogger,
   testTokens,
 } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
-import { pino } from "pino";
 import { expect } from "vitest";
 import type { PaymentGateway } from "../gateway/gateway.js";
 import { createSimulatedGateway } from "../gateway/simulator.js";
@@ -17,7 +17,7 @@ import { createPaymentReactions } from "../payments/reactions.js";
 import { createPaymentWorker, type PaymentWorker, type PaymentWorkerOptions } from "../payments/worker.js";
 import { paymentService } from "../service.js";
 
-export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+export const logger = testLogger;
 
 export const RETRY = { maxAttempts: 5, initialMs: 50, maxMs: 200 };
 export const GATEWAY_TIMEOUT_MS = 2_000;
