@@ -7,7 +7,6 @@ import {
   type Inject,
   injectAs,
   startServiceUnderTest,
-  testLogger,
   testTokens,
 } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
@@ -16,7 +15,8 @@ import type { Summary } from "../read-models/queries.js";
 import { ANALYTICS_TOPICS, registerAnalyticsRoutes } from "../routes.js";
 import { analyticsService } from "../service.js";
 
-export const logger = testLogger;
+/** The services' test logger (silent unless TEST_LOG_LEVEL names a level), which the harness's service uses. */
+export { testLogger as logger } from "@herald/service-kit/testing";
 
 /**
  * The Analytics service on a scratch schema, consuming its own prefixed copies of every topic
@@ -51,7 +51,7 @@ export async function createAnalyticsHarness(
   const groupId = uniqueName("analytics_group");
   const service = await startServiceUnderTest(
     { ...analyticsService, routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName }) },
-    { env: { DATABASE_POOL_SIZE: "6", ANALYTICS_STREAM_POLL_MS: "100", ...options.env }, logger },
+    { env: { DATABASE_POOL_SIZE: "6", ANALYTICS_STREAM_POLL_MS: "100", ...options.env } },
   ).catch(async (error: unknown) => {
     await k.close();
     throw error;

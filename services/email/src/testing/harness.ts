@@ -1,22 +1,16 @@
 import { testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import type { DomainEvent, EventType } from "@herald/events";
 import { type ServiceContext, withTransaction } from "@herald/service-kit";
-import {
-  type Inject,
-  injectAs,
-  startServiceUnderTest,
-  testLogger,
-  testTokens,
-} from "@herald/service-kit/testing";
+import { type Inject, injectAs, startServiceUnderTest, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { onTestFinished } from "vitest";
 import type { EmailConfig } from "../config.js";
 import { emailService } from "../service.js";
 import { type SmtpAnswer, startTestSmtpServer, type TestSmtpServer } from "./smtp-server.js";
 
+/** The services' test logger (silent unless TEST_LOG_LEVEL names a level), which the harness's service uses. */
+export { testLogger as logger } from "@herald/service-kit/testing";
 export { waitFor };
-
-export const logger = testLogger;
 
 /** The settings tests run with: fast retries, short timeouts, a poll that keeps tests quick. */
 export const TEST_SETTINGS = {
@@ -58,7 +52,6 @@ export interface EmailRow {
 
 export async function createEmailHarness(settings: Settings = {}): Promise<EmailHarness> {
   const service = await startServiceUnderTest(emailService, {
-    logger,
     env: { EMAIL_OPS_ADDRESS: `${uniqueName("ops")}@email-test.herald`, ...TEST_SETTINGS, ...settings },
   });
   const { context, pool, app } = service;

@@ -1,13 +1,14 @@
 import type { DomainEvent, EventOf } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import { type ServiceContext, withTransaction } from "@herald/service-kit";
-import { startServiceUnderTest, testLogger } from "@herald/service-kit/testing";
+import { startServiceUnderTest } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import type { InventoryConfig } from "../config.js";
 import { inventoryService } from "../service.js";
 
-export const logger = testLogger;
+/** The services' test logger (silent unless TEST_LOG_LEVEL names a level), which the harness's service uses. */
+export { testLogger as logger } from "@herald/service-kit/testing";
 
 export interface OutboxRow {
   readonly type: string;
@@ -43,7 +44,6 @@ export interface Harness {
 export async function createHarness(options: { poolSize?: number } = {}): Promise<Harness> {
   const { scratch, context, pool, app, close } = await startServiceUnderTest(inventoryService, {
     env: { DATABASE_POOL_SIZE: String(options.poolSize ?? 5) },
-    logger,
   });
   const react = inventoryService.consumer!.handler(context);
   return {
