@@ -77,8 +77,7 @@ export function kafkaComponent(
             classpath,
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            clusterId(),
+            `--cluster-id=${clusterId()}`,
             "-c",
             properties,
             ...SCRAM_LOGINS.flatMap((login) => [
@@ -160,9 +159,16 @@ export function kafkaComponent(
   });
 }
 
-function clusterId(): string {
-  // 16 random bytes, URL-safe base64 without padding: the form Kafka's StorageTool expects.
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64url");
+/**
+ * A new cluster id: 16 random bytes, URL-safe base64 without padding, the form Kafka's StorageTool
+ * expects. Like Kafka's own `Uuid.randomUuid()` it never starts with "-": the tool's argument parser
+ * would read such an id as an option and refuse to format (one id in 64 did).
+ */
+export function clusterId(randomBytes = () => crypto.getRandomValues(new Uint8Array(16))): string {
+  for (;;) {
+    const id = Buffer.from(randomBytes()).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 /** A Java client's properties for `login` over SASL_PLAINTEXT (the CLI tools' --command-config). */
