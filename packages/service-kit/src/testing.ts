@@ -2,6 +2,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fas
 import type { Role } from "./auth.js";
 import { issueDevelopmentToken } from "./tokens.js";
 
+export { type DeciderSpecOptions, type Decision, deciderSpec } from "./decider-spec.js";
 export { createTestKafka, type TestKafka } from "./testing-kafka.js";
 export { freshForEachTest } from "./testing-per-test.js";
 export {

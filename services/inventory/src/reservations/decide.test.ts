@@ -1,15 +1,11 @@
 import { sampleEvent } from "@herald/events/testing";
+import { foldFacts } from "@herald/service-kit/decider";
+import { deciderSpec } from "@herald/service-kit/testing";
 import { describe, expect, it } from "vitest";
 import { InventoryError } from "../errors.js";
-import { announce, decide, stockChanges } from "./decide.js";
-import {
-  type ConsumedEvent,
-  noReservation,
-  type Reservation,
-  type ReservationFact,
-  type StockLevel,
-} from "./domain.js";
-import { fold } from "./evolve.js";
+import { announce, stockChanges } from "./decide.js";
+import { reservationDecider } from "./decider.js";
+import { type ConsumedEvent, noReservation, type ReservationFact, type StockLevel } from "./domain.js";
 
 const ORDER = "6f1c2a7e-3b9d-4c55-8e21-0a9b8c7d6e5f";
 const eur = (amountMinor: number) => ({ amountMinor, currency: "EUR" });
@@ -50,30 +46,9 @@ const level = (sku: string, onHand: number, reservedUnits = 0): [string, StockLe
 ];
 const plenty = new Map([level("MUG", 10), level("TEE", 5)]);
 
-/** Given these past facts (and this stock), when this event arrives, then exactly these facts (or this refusal). */
-function given(...facts: ReservationFact[]) {
-  const state: Reservation = fold(facts, noReservation(ORDER));
-  const run = (event: ConsumedEvent, stock: ReadonlyMap<string, StockLevel>) => ({
-    thenDecides: (...expected: ReservationFact[]) => expect(decide(event, state, stock)).toEqual(expected),
-    thenRefused(code: string, message: RegExp) {
-      let caught: unknown;
-      try {
-        decide(event, state, stock);
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(InventoryError);
-      expect(caught).toMatchObject({ code, retryable: false });
-      expect((caught as Error).message).toMatch(message);
-    },
-  });
-  return {
-    when: (event: ConsumedEvent) => run(event, plenty),
-    withStock: (...levels: [string, StockLevel][]) => ({
-      when: (event: ConsumedEvent) => run(event, new Map(levels)),
-    }),
-  };
-}
+/** Given these past facts, when this event arrives (on this stock: plenty unless said), then exactly these facts. */
+const given = deciderSpec(reservationDecider, { id: ORDER, context: plenty });
+const stock = (...levels: [string, StockLevel][]) => new Map(levels);
 
 describe("placing an order", () => {
   it("reserves every line when each is available", () => {
@@ -82,22 +57,19 @@ describe("placing an order", () => {
 
   it("reserves the very last units", () => {
     given()
-      .withStock(level("MUG", 7, 5), level("TEE", 1))
-      .when(placed())
+      .when(placed(), stock(level("MUG", 7, 5), level("TEE", 1)))
       .thenDecides(reserved);
   });
 
   it("reserves nothing when one line is short, naming it with requested and available units", () => {
     given()
-      .withStock(level("MUG", 10), level("TEE", 3, 3))
-      .when(placed())
+      .when(placed(), stock(level("MUG", 10), level("TEE", 3, 3)))
       .thenDecides(failed);
   });
 
   it("names every short line, an unknown SKU with 0 available", () => {
     given()
-      .withStock(level("MUG", 3, 2))
-      .when(placed())
+      .when(placed(), stock(level("MUG", 3, 2)))
       .thenDecides({
         type: "ReservationFailed",
         lines: held,
@@ -110,8 +82,10 @@ describe("placing an order", () => {
 
   it("adds up a SKU that a message repeats", () => {
     given()
-      .withStock(level("MUG", 3), level("TEE", 1))
-      .when(placed([...orderLines, { sku: "MUG", quantity: 2, unitPrice: eur(1290) }]))
+      .when(
+        placed([...orderLines, { sku: "MUG", quantity: 2, unitPrice: eur(1290) }]),
+        stock(level("MUG", 3), level("TEE", 1)),
+      )
       .thenDecides({
         type: "ReservationFailed",
         lines: [
@@ -123,15 +97,21 @@ describe("placing an order", () => {
   });
 
   it.each([0, -3])("refuses a line of %s units (it would add stock), not to be retried", (quantity) => {
-    given()
+    const refusal = given()
       .when(placed([{ sku: "MUG", quantity, unitPrice: eur(1290) }]))
-      .thenRefused("INVENTORY_INVALID_EVENT", /lines\/0\/quantity must be a positive integer/);
+      .thenRefused(
+        InventoryError,
+        "INVENTORY_INVALID_EVENT",
+        /lines\/0\/quantity must be a positive integer/,
+      );
+    expect(refusal).toMatchObject({ retryable: false });
   });
 
   it("refuses an order without lines", () => {
-    given()
+    const refusal = given()
       .when(placed([]))
-      .thenRefused("INVENTORY_INVALID_EVENT", /has no lines/);
+      .thenRefused(InventoryError, "INVENTORY_INVALID_EVENT", /has no lines/);
+    expect(refusal).toMatchObject({ retryable: false });
   });
 });
 
@@ -253,13 +233,13 @@ describe("what a fact does to the stock and who hears of it", () => {
   });
 
   it("folds a whole life: reserved, sold, restocked", () => {
-    expect(fold([reserved, sold, restocked], noReservation(ORDER))).toEqual({
+    expect(foldFacts(reservationDecider, noReservation(ORDER), [reserved, sold, restocked])).toEqual({
       orderId: ORDER,
       status: "RESTOCKED",
       lines: held,
       shortages: [],
     });
-    expect(fold([failed], noReservation(ORDER))).toMatchObject({
+    expect(foldFacts(reservationDecider, noReservation(ORDER), [failed])).toMatchObject({
       status: "FAILED",
       shortages: failed.shortages,
     });

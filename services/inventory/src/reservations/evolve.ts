@@ -17,7 +17,3 @@ export function evolve(state: Reservation, fact: ReservationFact): Reservation {
       return { ...state, status: "CANCELLED_BEFORE_PLACED" };
   }
 }
-
-export function fold(facts: readonly ReservationFact[], state: Reservation): Reservation {
-  return facts.reduce(evolve, state);
-}

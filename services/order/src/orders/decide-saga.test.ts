@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { OrderError } from "../errors.js";
 import {
   cancelled,
   cancelledDraft,
@@ -23,64 +24,64 @@ import type { SagaEvent } from "./domain.js";
 
 describe("the saga reactions", () => {
   it("confirms a placed order once its payment is processed", () => {
-    given(placed()).when(paymentProcessed()).thenEmits(confirmedDraft);
+    given(placed()).when(paymentProcessed()).thenDecides(confirmedDraft);
   });
 
   it("waits, with nothing to do, when stock is reserved", () => {
-    given(placed()).when(inventoryReserved()).thenEmits();
+    given(placed()).when(inventoryReserved()).thenDecides();
   });
 
   it("cancels when the stock cannot be reserved, saying what was short", () => {
     given(placed())
       .when(reservationFailed())
-      .thenEmits(cancelledDraft("OUT_OF_STOCK", "TEE: 1 requested, 0 available"));
+      .thenDecides(cancelledDraft("OUT_OF_STOCK", "TEE: 1 requested, 0 available"));
   });
 
   it("cancels when the payment fails, saying why", () => {
     given(placed())
       .when(paymentFailed())
-      .thenEmits(cancelledDraft("PAYMENT_FAILED", "CARD_DECLINED: issuer said no"));
+      .thenDecides(cancelledDraft("PAYMENT_FAILED", "CARD_DECLINED: issuer said no"));
   });
 
   describe("duplicates", () => {
     it("confirms only once", () => {
-      given(placed(), confirmed()).when(paymentProcessed()).thenEmits();
+      given(placed(), confirmed()).when(paymentProcessed()).thenDecides();
     });
 
     it("cancels only once", () => {
-      given(placed(), cancelled("OUT_OF_STOCK")).when(reservationFailed()).thenEmits();
-      given(placed(), cancelled("PAYMENT_FAILED")).when(paymentFailed()).thenEmits();
+      given(placed(), cancelled("OUT_OF_STOCK")).when(reservationFailed()).thenDecides();
+      given(placed(), cancelled("PAYMENT_FAILED")).when(paymentFailed()).thenDecides();
     });
   });
 
   describe("out of order", () => {
     it("ignores a reservation that arrives after the payment already confirmed the order", () => {
-      given(placed(), confirmed()).when(inventoryReserved()).thenEmits();
+      given(placed(), confirmed()).when(inventoryReserved()).thenDecides();
     });
 
     it("ignores a payment failure after the stock shortage already cancelled the order", () => {
-      given(placed(), cancelled("OUT_OF_STOCK")).when(paymentFailed()).thenEmits();
+      given(placed(), cancelled("OUT_OF_STOCK")).when(paymentFailed()).thenDecides();
     });
 
     it("keeps a confirmed order confirmed whatever contradicting news arrives late", () => {
-      given(placed(), confirmed()).when(paymentFailed()).thenEmits();
-      given(placed(), confirmed()).when(reservationFailed()).thenEmits();
+      given(placed(), confirmed()).when(paymentFailed()).thenDecides();
+      given(placed(), confirmed()).when(reservationFailed()).thenDecides();
     });
   });
 
   describe("late", () => {
     it("keeps an order the customer cancelled cancelled when its payment succeeds afterwards", () => {
       // The payment service refunds on OrderCancelled; the order itself has nothing more to say.
-      given(placed(), cancelled("CUSTOMER_REQUEST")).when(paymentProcessed()).thenEmits();
+      given(placed(), cancelled("CUSTOMER_REQUEST")).when(paymentProcessed()).thenDecides();
     });
 
     it("ignores a payment failure for an order the customer cancelled", () => {
-      given(placed(), cancelled("CUSTOMER_REQUEST")).when(paymentFailed()).thenEmits();
+      given(placed(), cancelled("CUSTOMER_REQUEST")).when(paymentFailed()).thenDecides();
     });
 
     it("ignores events about an order it does not know", () => {
       for (const event of [inventoryReserved(), reservationFailed(), paymentProcessed(), paymentFailed()])
-        given().when(event).thenEmits();
+        given().when(event).thenDecides();
     });
   });
 });
@@ -98,19 +99,21 @@ describe("cross-checking the saga's facts against the order", () => {
   it("confirms on a payment of exactly the order's total", () => {
     given(placed())
       .when(processed(eur(5070)))
-      .thenEmits(confirmedDraft);
+      .thenDecides(confirmedDraft);
   });
 
   it("refuses a payment of another amount or currency as a poison fact, whatever the order's status", () => {
     for (const amount of [eur(5069), eur(1), { amountMinor: 5070, currency: "USD" }]) {
       const error = given(placed())
         .when(processed(amount))
-        .thenRefused("ORDER_SAGA_FACT_MISMATCH", /PaymentProcessed .* does not match/);
+        .thenRefused(OrderError, "ORDER_SAGA_FACT_MISMATCH", /PaymentProcessed .* does not match/);
       expect(error.retryable).toBe(false);
-      given(placed(), confirmed()).when(processed(amount)).thenRefused("ORDER_SAGA_FACT_MISMATCH");
+      given(placed(), confirmed())
+        .when(processed(amount))
+        .thenRefused(OrderError, "ORDER_SAGA_FACT_MISMATCH");
       given(placed(), cancelled("CUSTOMER_REQUEST"))
         .when(processed(amount))
-        .thenRefused("ORDER_SAGA_FACT_MISMATCH");
+        .thenRefused(OrderError, "ORDER_SAGA_FACT_MISMATCH");
     }
   });
 
@@ -124,7 +127,7 @@ describe("cross-checking the saga's facts against the order", () => {
         amount: eur(5070),
       },
     };
-    given(placed()).when(other).thenRefused("ORDER_SAGA_FACT_MISMATCH", /order/);
+    given(placed()).when(other).thenRefused(OrderError, "ORDER_SAGA_FACT_MISMATCH", /order/);
   });
 
   it("accepts a reservation of exactly the order's lines, in any order", () => {
@@ -135,7 +138,7 @@ describe("cross-checking the saga's facts against the order", () => {
           { sku: "MUG", quantity: 2 },
         ]),
       )
-      .thenEmits();
+      .thenDecides();
   });
 
   it("refuses a reservation of other SKUs or quantities as a poison fact", () => {
@@ -163,7 +166,7 @@ describe("cross-checking the saga's facts against the order", () => {
     for (const reservedLines of wrong) {
       const error = given(placed())
         .when(reserved(reservedLines))
-        .thenRefused("ORDER_SAGA_FACT_MISMATCH", /InventoryReserved .* does not match/);
+        .thenRefused(OrderError, "ORDER_SAGA_FACT_MISMATCH", /InventoryReserved .* does not match/);
       expect(error.retryable).toBe(false);
     }
   });
@@ -171,9 +174,9 @@ describe("cross-checking the saga's facts against the order", () => {
   it("still ignores facts about an order it does not know (nothing to check them against)", () => {
     given()
       .when(processed(eur(1)))
-      .thenEmits();
+      .thenDecides();
     given()
       .when(reserved([{ sku: "HAT", quantity: 9 }]))
-      .thenEmits();
+      .thenDecides();
   });
 });

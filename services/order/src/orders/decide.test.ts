@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { OrderError } from "../errors.js";
 import {
   cancelled,
   cancelledDraft,
@@ -22,13 +23,13 @@ describe("placing an order", () => {
           { sku: "TEE", quantity: 1 },
         ]),
       )
-      .thenEmits({ type: "OrderPlaced", data: placedData });
+      .thenDecides({ type: "OrderPlaced", data: placedData });
   });
 
   it("refuses to place the same order twice", () => {
     given(placed())
       .when(placeOrder([{ sku: "MUG", quantity: 1 }]))
-      .thenRefused("ORDER_ALREADY_EXISTS");
+      .thenRefused(OrderError, "ORDER_ALREADY_EXISTS");
   });
 
   it("names every unknown SKU", () => {
@@ -40,7 +41,7 @@ describe("placing an order", () => {
           { sku: "GONE", quantity: 2 },
         ]),
       )
-      .thenRefused("ORDER_UNKNOWN_SKU", /not in the catalog: NOPE, GONE/);
+      .thenRefused(OrderError, "ORDER_UNKNOWN_SKU", /not in the catalog: NOPE, GONE/);
     expect(error.details).toEqual([
       { path: "items/1/sku", message: "unknown SKU NOPE" },
       { path: "items/2/sku", message: "unknown SKU GONE" },
@@ -56,24 +57,24 @@ describe("placing an order", () => {
           { sku: "MUG", quantity: 3 },
         ]),
       )
-      .thenRefused("ORDER_DUPLICATE_SKU", /repeated: MUG/);
+      .thenRefused(OrderError, "ORDER_DUPLICATE_SKU", /repeated: MUG/);
     expect(error.details).toEqual([{ path: "items/2/sku", message: "repeats MUG of items/0" }]);
   });
 
   it.each([0, -1, 1001, 2.5, Number.MAX_SAFE_INTEGER])("refuses a quantity of %s", (quantity) => {
     given()
       .when(placeOrder([{ sku: "MUG", quantity }]))
-      .thenRefused("ORDER_INVALID", /items\/0\/quantity must be an integer from 1 to 1000/);
+      .thenRefused(OrderError, "ORDER_INVALID", /items\/0\/quantity must be an integer from 1 to 1000/);
   });
 
   it("refuses an empty order and one with too many lines", () => {
     given()
       .when(placeOrder([]))
-      .thenRefused("ORDER_INVALID", /1 to 100 lines, not 0/);
+      .thenRefused(OrderError, "ORDER_INVALID", /1 to 100 lines, not 0/);
     const many = Array.from({ length: 101 }, (_, i) => ({ sku: `SKU-${i}`, quantity: 1 }));
     given()
       .when(placeOrder(many))
-      .thenRefused("ORDER_INVALID", /not 101/);
+      .thenRefused(OrderError, "ORDER_INVALID", /not 101/);
   });
 
   it("refuses items priced in different currencies", () => {
@@ -84,7 +85,7 @@ describe("placing an order", () => {
           { sku: "YEN-FAN", quantity: 1 },
         ]),
       )
-      .thenRefused("ORDER_MIXED_CURRENCIES", /EUR and JPY/);
+      .thenRefused(OrderError, "ORDER_MIXED_CURRENCIES", /EUR and JPY/);
   });
 });
 
@@ -92,23 +93,23 @@ describe("cancelling on the customer's request", () => {
   const cancel: OrderCommand = { type: "CancelOrder", data: { orderId: ORDER } };
 
   it("cancels a placed order", () => {
-    given(placed()).when(cancel).thenEmits(cancelledDraft("CUSTOMER_REQUEST", null));
+    given(placed()).when(cancel).thenDecides(cancelledDraft("CUSTOMER_REQUEST", null));
   });
 
   it("does nothing for an order already cancelled (a retried request)", () => {
-    given(placed(), cancelled("CUSTOMER_REQUEST")).when(cancel).thenEmits();
-    given(placed(), cancelled("OUT_OF_STOCK")).when(cancel).thenEmits();
+    given(placed(), cancelled("CUSTOMER_REQUEST")).when(cancel).thenDecides();
+    given(placed(), cancelled("OUT_OF_STOCK")).when(cancel).thenDecides();
   });
 
   it("cancels a confirmed order (payment refunds it, inventory restocks it)", () => {
-    given(placed(), confirmed()).when(cancel).thenEmits(cancelledDraft("CUSTOMER_REQUEST", null));
+    given(placed(), confirmed()).when(cancel).thenDecides(cancelledDraft("CUSTOMER_REQUEST", null));
   });
 
   it("does nothing for a confirmed order already cancelled", () => {
-    given(placed(), confirmed(), cancelled("CUSTOMER_REQUEST")).when(cancel).thenEmits();
+    given(placed(), confirmed(), cancelled("CUSTOMER_REQUEST")).when(cancel).thenDecides();
   });
 
   it("does not know an order that was never placed", () => {
-    given().when(cancel).thenRefused("ORDER_NOT_FOUND");
+    given().when(cancel).thenRefused(OrderError, "ORDER_NOT_FOUND");
   });
 });

@@ -1,3 +1,4 @@
+import { foldFacts } from "@herald/service-kit/decider";
 import { describe, expect, it } from "vitest";
 import type { OrderError } from "../errors.js";
 import {
@@ -14,8 +15,11 @@ import {
   T0,
 } from "../testing/decide-fixtures.js";
 import { decide } from "./decide.js";
-import type { OrderCommand, OrderState, SagaEvent } from "./domain.js";
-import { evolve, fold } from "./evolve.js";
+import { orderDecider } from "./decider.js";
+import type { OrderCommand, OrderEvent, OrderState, SagaEvent } from "./domain.js";
+import { evolve } from "./evolve.js";
+
+const fold = (events: OrderEvent[]) => foldFacts(orderDecider, orderDecider.initialState(ORDER), events);
 
 /** `evolve` folding an order's events into its state, and a whole life through decide and evolve alone. */
 

@@ -28,7 +28,3 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
       };
   }
 }
-
-export function fold(events: readonly OrderEvent[], state: OrderState = null): OrderState {
-  return events.reduce(evolve, state);
-}

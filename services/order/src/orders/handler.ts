@@ -2,13 +2,14 @@ import { randomUUID } from "node:crypto";
 import { createMetadata, type Metadata } from "@herald/events";
 import { enqueueAll } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
+import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
 import { findCatalogItems } from "../catalog/catalog.js";
 import { OrderError } from "../errors.js";
 import { decide } from "./decide.js";
+import { orderDecider } from "./decider.js";
 import type { OrderCommand, OrderEvent, OrderState, PlaceOrder, SagaEvent } from "./domain.js";
 import { appendToStream, readStream } from "./event-store.js";
-import { fold } from "./evolve.js";
 import { claimIdempotencyKey, requestHash, saveIdempotentResponse } from "./idempotency.js";
 import { findView, type OrderView, saveView, toView } from "./projection.js";
 
@@ -55,7 +56,13 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
     origin: Origin,
     fresh = false,
   ): Promise<Decision> {
-    const state = fresh ? null : fold((await readStream(tx, orderId)).map((recorded) => recorded.event));
+    const state = fresh
+      ? null
+      : foldFacts(
+          orderDecider,
+          null,
+          (await readStream(tx, orderId)).map((recorded) => recorded.event),
+        );
     const drafts = decide(input, state);
     if (drafts.length === 0) return { state, events: [] };
     const at = now();
@@ -78,7 +85,7 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
     );
     await appendToStream(tx, orderId, state?.version ?? 0, events);
     await enqueueAll(tx, events);
-    const next = fold(events, state);
+    const next = foldFacts(orderDecider, state, events);
     if (next) await saveView(tx, next);
     return { state: next, events };
   }
@@ -151,7 +158,11 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
 
     async get(orderId: string, asOf?: Date): Promise<OrderView> {
       if (asOf) {
-        const state = fold((await readStream(pool, orderId, asOf)).map((recorded) => recorded.event));
+        const state = foldFacts(
+          orderDecider,
+          null,
+          (await readStream(pool, orderId, asOf)).map((recorded) => recorded.event),
+        );
         if (!state)
           throw new OrderError("ORDER_NOT_FOUND", `order ${orderId} did not exist at ${asOf.toISOString()}`);
         return toView(state);

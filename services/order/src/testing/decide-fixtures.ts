@@ -1,10 +1,8 @@
 import type { Metadata } from "@herald/events";
-import { expect } from "vitest";
+import { deciderSpec } from "@herald/service-kit/testing";
 import type { CatalogItem } from "../catalog/catalog.js";
-import { OrderError } from "../errors.js";
-import { decide } from "../orders/decide.js";
-import type { OrderCommand, OrderEvent, OrderEventDraft, OrderState, SagaEvent } from "../orders/domain.js";
-import { fold } from "../orders/evolve.js";
+import { orderDecider } from "../orders/decider.js";
+import type { OrderCommand, OrderEvent, OrderEventDraft, SagaEvent } from "../orders/domain.js";
 
 /**
  * One order for the domain core's unit tests: its catalog, the commands and events of its life,
@@ -119,24 +117,12 @@ export const paymentFailed = (): SagaEvent => ({
   },
 });
 
-/** Given these past events, when this happens, then exactly these new events (or this refusal). */
-export function given(...events: OrderEvent[]) {
-  const state: OrderState = fold(events);
-  return {
-    when: (input: OrderCommand | SagaEvent) => ({
-      thenEmits: (...expected: OrderEventDraft[]) => expect(decide(input, state)).toEqual(expected),
-      thenRefused(code: string, message?: RegExp) {
-        let caught: unknown;
-        try {
-          decide(input, state);
-        } catch (error) {
-          caught = error;
-        }
-        expect(caught).toBeInstanceOf(OrderError);
-        expect(caught).toMatchObject({ code });
-        if (message) expect((caught as Error).message).toMatch(message);
-        return caught as OrderError;
-      },
-    }),
-  };
-}
+/**
+ * Given these past events, when this happens, then exactly these new drafts
+ * (`thenDecides(...)`), or this refusal (`thenRefused(OrderError, code)`).
+ */
+export const given = deciderSpec(orderDecider, {
+  id: ORDER,
+  context: undefined,
+  record: (draft) => stamp(draft),
+});

@@ -24,43 +24,43 @@ describe("cancellation", () => {
   it("voids a requested charge that was never sent", () => {
     given(terms, { type: "ReservationRecorded" }, requested())
       .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" }, { type: "ChargeVoided", at: T0 });
+      .thenDecides({ type: "CancellationRecorded" }, { type: "ChargeVoided", at: T0 });
   });
 
   it("voids a charge whose last attempt the processor refused (nothing was charged)", () => {
     given(...charging, { type: "GatewayCallFailed", error: "busy", retryAt: T0 + 500, inDoubt: false })
       .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" }, { type: "ChargeVoided", at: T0 });
+      .thenDecides({ type: "CancellationRecorded" }, { type: "ChargeVoided", at: T0 });
   });
 
   it("lets a charge in flight finish, and refunds it if it went through", () => {
     given(...charging)
       .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" });
+      .thenDecides({ type: "CancellationRecorded" });
     const cancelledInFlight = [...charging, { type: "CancellationRecorded" } as const];
     given(...cancelledInFlight)
       .when(result("charge", succeeded))
-      .thenRecords(
+      .thenDecides(
         { type: "ChargeSucceeded", reference: "ch_1", at: T0 },
         { type: "RefundRequested", at: T0 },
       );
     given(...cancelledInFlight)
       .when(result("charge", unavailable))
-      .thenRecords({ type: "ChargeVoided", at: T0 });
+      .thenDecides({ type: "ChargeVoided", at: T0 });
   });
 
   it("asks the processor about a charge in doubt after a crash instead of charging anew", () => {
     const crashed = [...charging, { type: "CancellationRecorded" } as const];
     given(...crashed)
       .when(start(), T0 + LEASE)
-      .thenRecords(started("lookup", T0 + LEASE));
+      .thenDecides(started("lookup", T0 + LEASE));
     const lookingUp = [...crashed, started("lookup", T0 + LEASE)];
     given(...lookingUp)
       .when(result("lookup", { status: "not_found" }), T0 + LEASE)
-      .thenRecords({ type: "ChargeVoided", at: T0 + LEASE });
+      .thenDecides({ type: "ChargeVoided", at: T0 + LEASE });
     given(...lookingUp)
       .when(result("lookup", succeeded))
-      .thenRecords(
+      .thenDecides(
         { type: "ChargeSucceeded", reference: "ch_1", at: T0 },
         { type: "RefundRequested", at: T0 },
       );
@@ -78,7 +78,7 @@ describe("cancellation", () => {
     ];
     given(...timedOutThenCancelled)
       .when(result("lookup", { status: "not_found" }), T0 + 700)
-      .thenRecords({
+      .thenDecides({
         type: "GatewayCallFailed",
         error: "no charge under the key yet; a late one could still land",
         retryAt: T0 + LEASE,
@@ -95,26 +95,26 @@ describe("cancellation", () => {
     ];
     given(...lookingAgain)
       .when(start(), T0 + LEASE - 1)
-      .thenRecords();
+      .thenDecides();
     given(...lookingAgain)
       .when(start(), T0 + LEASE)
-      .thenRecords(started("lookup", T0 + LEASE));
+      .thenDecides(started("lookup", T0 + LEASE));
     // The late charge is found by its key and paid back; none found once the window closed voids it.
     given(...lookingAgain, started("lookup", T0 + LEASE))
       .when(result("lookup", succeeded), T0 + LEASE + 1)
-      .thenRecords(
+      .thenDecides(
         { type: "ChargeSucceeded", reference: "ch_1", at: T0 + LEASE + 1 },
         { type: "RefundRequested", at: T0 + LEASE + 1 },
       );
     given(...lookingAgain, started("lookup", T0 + LEASE))
       .when(result("lookup", { status: "not_found" }), T0 + LEASE + 1)
-      .thenRecords({ type: "ChargeVoided", at: T0 + LEASE + 1 });
+      .thenDecides({ type: "ChargeVoided", at: T0 + LEASE + 1 });
   });
 
   it("refunds a processed payment once, with its own gateway call, and announces PaymentRefunded", () => {
     given(...charged)
       .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" }, { type: "RefundRequested", at: T0 });
+      .thenDecides({ type: "CancellationRecorded" }, { type: "RefundRequested", at: T0 });
     const refunding = [
       ...charged,
       { type: "CancellationRecorded" } as const,
@@ -122,14 +122,14 @@ describe("cancellation", () => {
     ];
     given(...refunding)
       .when(orderCancelled())
-      .thenRecords();
+      .thenDecides();
     given(...refunding)
       .when(start())
-      .thenRecords(started("refund"));
+      .thenDecides(started("refund"));
     const refund = given(...refunding, started("refund")).when(
       result("refund", { status: "succeeded", reference: "re_1" }),
     );
-    refund.thenRecords({ type: "RefundSucceeded", reference: "re_1", at: T0 });
+    refund.thenDecides({ type: "RefundSucceeded", reference: "re_1", at: T0 });
     refund.thenAnnounces("PaymentRefunded");
     expect(refund.state.payment).toMatchObject({
       status: "REFUNDED",
@@ -146,12 +146,12 @@ describe("cancellation", () => {
     ];
     given(...refunding)
       .when(result("refund", unavailable))
-      .thenRecords({ type: "GatewayCallFailed", error: "gateway busy", retryAt: T0 + 500, inDoubt: false });
+      .thenDecides({ type: "GatewayCallFailed", error: "gateway busy", retryAt: T0 + 500, inDoubt: false });
   });
 
   it("does nothing for a cancellation after a failed or voided payment", () => {
     given(...charging, { type: "ChargeDeclined", reason: "CARD_DECLINED", detail: null, at: T0 })
       .when(orderCancelled())
-      .thenRecords({ type: "CancellationRecorded" });
+      .thenDecides({ type: "CancellationRecorded" });
   });
 });

@@ -27,33 +27,33 @@ import type { PaymentFact } from "./domain.js";
 
 describe("requesting the charge", () => {
   it("remembers the amount and token, and charges nothing before the reservation", () => {
-    given().when(orderPlaced()).thenRecords(terms);
+    given().when(orderPlaced()).thenDecides(terms);
   });
 
   it("charges once the reservation arrives after the order", () => {
-    given(terms).when(inventoryReserved()).thenRecords({ type: "ReservationRecorded" }, requested());
+    given(terms).when(inventoryReserved()).thenDecides({ type: "ReservationRecorded" }, requested());
   });
 
   it("charges once the order arrives after the reservation, never an unknown amount", () => {
-    given().when(inventoryReserved()).thenRecords({ type: "ReservationRecorded" });
-    given({ type: "ReservationRecorded" }).when(orderPlaced()).thenRecords(terms, requested());
+    given().when(inventoryReserved()).thenDecides({ type: "ReservationRecorded" });
+    given({ type: "ReservationRecorded" }).when(orderPlaced()).thenDecides(terms, requested());
   });
 
   it("ignores a repeated OrderPlaced or InventoryReserved, even with another amount", () => {
-    given(terms).when(orderPlaced("tok_declined")).thenRecords();
+    given(terms).when(orderPlaced("tok_declined")).thenDecides();
     given(...charging)
       .when(inventoryReserved())
-      .thenRecords();
+      .thenDecides();
     given(...charging)
       .when(orderPlaced())
-      .thenRecords();
+      .thenDecides();
   });
 
   it("never charges an order cancelled first", () => {
-    given().when(orderCancelled()).thenRecords({ type: "CancellationRecorded" });
+    given().when(orderCancelled()).thenDecides({ type: "CancellationRecorded" });
     const cancelled = { type: "CancellationRecorded" } as const;
-    given(cancelled).when(orderPlaced()).thenRecords(terms);
-    given(cancelled, terms).when(inventoryReserved()).thenRecords({ type: "ReservationRecorded" });
+    given(cancelled).when(orderPlaced()).thenDecides(terms);
+    given(cancelled, terms).when(inventoryReserved()).thenDecides({ type: "ReservationRecorded" });
   });
 });
 
@@ -61,13 +61,13 @@ describe("calling the gateway", () => {
   it("starts a charge that is due, under a lease", () => {
     given(terms, { type: "ReservationRecorded" }, requested())
       .when(start(), T0 + 1)
-      .thenRecords(started("charge", T0 + 1));
+      .thenDecides(started("charge", T0 + 1));
   });
 
   it("leaves a call in flight alone until its lease runs out, then calls again with the same key", () => {
     given(...charging)
       .when(start(), T0 + LEASE - 1)
-      .thenRecords();
+      .thenDecides();
     const { state } = given(...charging).when(start(), T0 + LEASE);
     expect(state.payment).toMatchObject({ status: "PENDING", attempts: 2 });
   });
@@ -75,7 +75,7 @@ describe("calling the gateway", () => {
   it("records a success and announces PaymentProcessed", () => {
     given(...charging)
       .when(result("charge", succeeded))
-      .thenRecords({ type: "ChargeSucceeded", reference: "ch_1", at: T0 });
+      .thenDecides({ type: "ChargeSucceeded", reference: "ch_1", at: T0 });
     given(...charging)
       .when(result("charge", succeeded))
       .thenAnnounces("PaymentProcessed");
@@ -84,7 +84,7 @@ describe("calling the gateway", () => {
   it("records a decline with its reason and announces PaymentFailed", () => {
     given(...charging)
       .when(result("charge", declined))
-      .thenRecords({
+      .thenDecides({
         type: "ChargeDeclined",
         reason: "CARD_DECLINED",
         detail: "the issuer declined",
@@ -99,7 +99,7 @@ describe("calling the gateway", () => {
 
   it("retries a transient failure with exponential backoff, then succeeds after two attempts", () => {
     const failed = given(...charging).when(result("charge", unavailable), T0 + 10);
-    failed.thenRecords({
+    failed.thenDecides({
       type: "GatewayCallFailed",
       error: "gateway busy",
       retryAt: T0 + 510,
@@ -112,10 +112,10 @@ describe("calling the gateway", () => {
     ] as const;
     given(...retried)
       .when(start(), T0 + 509)
-      .thenRecords();
+      .thenDecides();
     given(...retried)
       .when(start(), T0 + 510)
-      .thenRecords(started("charge", T0 + 510));
+      .thenDecides(started("charge", T0 + 510));
     const { state } = given(...retried, started("charge", T0 + 510)).when(result("charge", succeeded));
     expect(state.payment).toMatchObject({ status: "PROCESSED", attempts: 2, lastError: "gateway busy" });
     expect(state.work).toBeNull();
@@ -127,7 +127,7 @@ describe("calling the gateway", () => {
     const facts = [...charging, failedAt(1), started("charge", 1), failedAt(2), started("charge", 2)];
     given(...facts)
       .when(result("charge", unavailable))
-      .thenRecords({
+      .thenDecides({
         type: "ChargeDeclined",
         reason: "OTHER",
         detail: "payment gateway unavailable after 3 attempts: gateway busy",
@@ -144,7 +144,7 @@ describe("calling the gateway", () => {
       );
     given(...facts)
       .when(result("charge", timedOut), 100)
-      .thenRecords({
+      .thenDecides({
         type: "GatewayCallFailed",
         error: "no answer in 10 s",
         retryAt: 100 + 4_000,
@@ -155,10 +155,10 @@ describe("calling the gateway", () => {
   it("ignores a stale result once the charge is settled", () => {
     given(...charged)
       .when(result("charge", declined))
-      .thenRecords();
+      .thenDecides();
     given(...charged)
       .when(start(), T0 + LEASE * 2)
-      .thenRecords();
+      .thenDecides();
   });
 
   it("fails a charge the processor rejects for good (a 4xx), instead of retrying it", () => {
@@ -168,7 +168,7 @@ describe("calling the gateway", () => {
       error: "no such payment token",
     } as const;
     const failed = given(...charging).when(result("charge", rejected));
-    failed.thenRecords({
+    failed.thenDecides({
       type: "ChargeDeclined",
       reason: "INVALID_PAYMENT_METHOD",
       detail: "no such payment token",
@@ -178,7 +178,7 @@ describe("calling the gateway", () => {
     // The processor did nothing: a cancelled order has nothing in doubt left to settle.
     given(...charging, { type: "CancellationRecorded" })
       .when(result("charge", rejected))
-      .thenRecords({ type: "ChargeVoided", at: T0 });
+      .thenDecides({ type: "ChargeVoided", at: T0 });
   });
 
   it("backs off exponentially up to the cap", () => {
@@ -191,7 +191,7 @@ describe("calling the gateway", () => {
         );
       given(...facts)
         .when(result("charge", timedOut), 100)
-        .thenRecords({
+        .thenDecides({
           type: "GatewayCallFailed",
           error: "no answer in 10 s",
           retryAt: 100 + wait,

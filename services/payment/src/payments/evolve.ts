@@ -86,10 +86,6 @@ export function evolve(state: PaymentState, fact: PaymentFact): PaymentState {
   }
 }
 
-export function fold(state: PaymentState, facts: readonly PaymentFact[]): PaymentState {
-  return facts.reduce(evolve, state);
-}
-
 function settle(state: PaymentState, change: Partial<Payment>): PaymentState {
   return withPayment({ ...state, work: null }, (p) => ({ ...p, ...change }));
 }

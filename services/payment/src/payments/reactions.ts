@@ -2,12 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { DomainEvent, TopicName } from "@herald/events";
 import { topicOf } from "@herald/events";
 import { enqueueAll, tracedCause } from "@herald/outbox";
+import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { stamp } from "./announce.js";
 import { announcements, decide } from "./decide.js";
+import { paymentDecider } from "./decider.js";
 import { CONSUMED_EVENT_TYPES, type ConsumedEvent } from "./domain.js";
-import { fold } from "./evolve.js";
 import { lockPayment, savePayment } from "./repository.js";
 
 /** The topics carrying the events payment reacts to. */
@@ -54,7 +55,7 @@ export function createPaymentReactions(options: ReactionOptions) {
       log.debug({ type: event.type }, "already known; nothing to do");
       return;
     }
-    const next = fold(state, facts);
+    const next = foldFacts(paymentDecider, state, facts);
     const asksGateway = facts.some(
       (fact) => fact.type === "ChargeRequested" || fact.type === "RefundRequested",
     );

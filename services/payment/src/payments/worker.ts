@@ -1,6 +1,7 @@
 import { sleep } from "@herald/events";
 import { enqueueAll, listenForWork, traceWork, type WorkListener } from "@herald/outbox";
 import { withTransaction } from "@herald/service-kit";
+import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
@@ -8,8 +9,8 @@ import { PaymentError } from "../errors.js";
 import { type GatewayCall, type PaymentGateway, refundKeyOf } from "../gateway/gateway.js";
 import { stamp } from "./announce.js";
 import { announcements, decide } from "./decide.js";
+import { paymentDecider } from "./decider.js";
 import type { GatewayOperation, GatewayOutcome, PaymentState, RetryPolicy } from "./domain.js";
-import { fold } from "./evolve.js";
 import { claimDue, lockPayment, savePayment } from "./repository.js";
 
 export interface PaymentWorkerOptions {
@@ -93,7 +94,7 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
         const { state, cause } = await lockPayment(tx, orderId);
         const facts = decide({ type: "StartGatewayCall", leaseMs }, state, { now: at, newPaymentId });
         if (facts.length === 0) continue;
-        const next = fold(state, facts);
+        const next = foldFacts(paymentDecider, state, facts);
         await savePayment(tx, next);
         const started = facts.find((fact) => fact.type === "GatewayCallStarted");
         if (started)
@@ -142,7 +143,7 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
         current,
         { now: at, newPaymentId },
       );
-      const next = fold(current, facts);
+      const next = foldFacts(paymentDecider, current, facts);
       if (facts.length > 0) await savePayment(tx, next);
       const events = stamp(announcements(facts, next), cause, at);
       await enqueueAll(tx, events);

@@ -1,16 +1,16 @@
 import type { Metadata } from "@herald/events";
+import { deciderSpec } from "@herald/service-kit/testing";
 import { expect } from "vitest";
-import { announcements, decide } from "../payments/decide.js";
-import {
-  type ConsumedEvent,
-  type GatewayOperation,
-  type GatewayOutcome,
-  initialState,
-  type PaymentFact,
-  type PaymentState,
-  type WorkerCommand,
+import { announcements } from "../payments/decide.js";
+import { paymentDecider } from "../payments/decider.js";
+import type {
+  ConsumedEvent,
+  DecisionContext,
+  GatewayOperation,
+  GatewayOutcome,
+  PaymentFact,
+  WorkerCommand,
 } from "../payments/domain.js";
-import { fold } from "../payments/evolve.js";
 
 /**
  * One order's payment for the domain core's unit tests: the events it consumes, the worker's
@@ -94,18 +94,24 @@ export const requested = (at = T0) =>
 export const started = (operation: GatewayOperation, at = T0) =>
   ({ type: "GatewayCallStarted", operation, at, leaseUntil: at + LEASE }) as const;
 
-/** Given these recorded facts, when this happens at `now`, then exactly these new facts. */
+/** What a decision reads at `now`: the time, and the id a new payment gets. */
+export const at = (now: number): DecisionContext => ({ now, newPaymentId: () => PAYMENT });
+
+const decision = deciderSpec(paymentDecider, { id: ORDER, context: at(T0) });
+
+/**
+ * Given these recorded facts, when this happens at `now`, then exactly these new facts
+ * (`thenDecides`) and these announcements (`thenAnnounces`, the published events' types).
+ */
 export function given(...facts: PaymentFact[]) {
-  const state: PaymentState = fold(initialState(ORDER), facts);
+  const past = decision(...facts);
   return {
     when: (input: ConsumedEvent | WorkerCommand, now = T0) => {
-      const emitted = decide(input, state, { now, newPaymentId: () => PAYMENT });
-      return {
-        thenRecords: (...expected: PaymentFact[]) => expect(emitted).toEqual(expected),
+      const outcome = past.when(input, at(now));
+      return Object.assign(outcome, {
         thenAnnounces: (...types: string[]) =>
-          expect(announcements(emitted, fold(state, emitted)).map((e) => e.type)).toEqual(types),
-        state: fold(state, emitted),
-      };
+          expect(announcements(outcome.facts, outcome.state).map((event) => event.type)).toEqual(types),
+      });
     },
   };
 }
