@@ -3,7 +3,8 @@ import { type Consumer, createConsumer } from "@herald/outbox";
 import type { ConfigOf } from "./config.js";
 import { consumerLogHooks } from "./kafka.js";
 import { groupIdOf } from "./manifest.js";
-import type { ServiceConfigSpec, ServiceContext, ServiceDefinition } from "./service.js";
+import { openPool } from "./postgres.js";
+import type { ServiceConfig, ServiceConfigSpec, ServiceContext, ServiceDefinition } from "./service.js";
 import type { Shutdown } from "./shutdown.js";
 
 /** How long a consumer that could not join waits before trying again. */
@@ -18,9 +19,18 @@ export function joinInBackground<S extends ServiceConfigSpec>(
   const spec = definition.consumer!;
   const groupId = groupIdOf(definition.manifest);
   const log = context.logger.child({ component: "consumer" });
+  // A pool of the consumer's own: requests queued on the routes' pool (hundreds after a restart)
+  // would otherwise hold up every transaction of the saga behind them.
+  const config = context.config as unknown as ServiceConfig;
+  const pool = openPool(
+    config.DATABASE_URL,
+    config.DATABASE_CONSUMER_POOL_SIZE,
+    `${definition.manifest.name}-consumer`,
+    log,
+  );
   const consumer: Consumer = createConsumer({
     kafka: context.kafka,
-    pool: context.pool,
+    pool,
     groupId,
     topics: spec.topics,
     serde: context.serde,
@@ -39,6 +49,7 @@ export function joinInBackground<S extends ServiceConfigSpec>(
     state = "stopped";
     stopped.abort();
     await consumer.stop();
+    await pool.end();
   });
   // The consumer creates the topics it subscribes to that do not exist yet.
   const joined = (async () => {

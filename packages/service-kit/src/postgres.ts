@@ -1,4 +1,6 @@
-import type pg from "pg";
+import { OUTBOX_POOL_SETTINGS } from "@herald/outbox";
+import pg from "pg";
+import type { Logger } from "pino";
 import { ServiceKitError } from "./errors.js";
 
 /**
@@ -49,4 +51,27 @@ export function postgresReadiness(pool: pg.Pool): () => Promise<void> {
   return async () => {
     await pool.query("SELECT 1");
   };
+}
+
+/**
+ * A pool on the service's database (`role` names it in pg_stat_activity: the routes' pool is the
+ * service's name, the consumer's its name and "-consumer").
+ */
+export function openPool(databaseUrl: string, max: number, role: string, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    application_name: `herald-${role}`,
+    // Bounded waits, and a transaction left open by a stuck client is ended by Postgres, so it
+    // cannot hold the outbox lock that the relays' watermark waits on.
+    ...OUTBOX_POOL_SETTINGS,
+  });
+  pool.on("error", (error) => logger.warn({ err: error }, "idle Postgres connection failed"));
+  // A connection the database ends while it is checked out (a restart, a terminated backend) emits
+  // 'error' on its client; without a listener that would end the process. Its query fails anyway,
+  // and the pool discards the client when it is released.
+  pool.on("connect", (client) =>
+    client.on("error", (error) => logger.debug({ err: error }, "Postgres connection ended while in use")),
+  );
+  return pool;
 }

@@ -4,9 +4,11 @@ import {
   type ScratchSchema,
   serviceEnvironment,
   testInfra,
+  waitFor,
 } from "@herald/dev-stack/testing";
 import { sampleEvent } from "@herald/events/testing";
 import { enqueue } from "@herald/outbox";
+import { Partitioners } from "kafkajs";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -84,6 +86,36 @@ describe("startService", () => {
         { timeout: 30_000, interval: 100 },
       )
       .toBe(1);
+  });
+
+  it("keeps consuming while a burst of requests holds every connection of the routes' pool", async () => {
+    await service.consumerJoined;
+    const { pool, kafka, serde } = service.context;
+    const held: pg.PoolClient[] = [];
+    const reader = new pg.Client({ connectionString: scratch.url });
+    await reader.connect();
+    try {
+      // As when hundreds of placements wait on the pool after a restart: none of its connections is free.
+      while (pool.totalCount < pool.options.max || pool.idleCount > 0) held.push(await pool.connect());
+      const orderId = `kit-${randomUUID()}`;
+      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      const event = sampleEvent("OrderPlaced", { orderId });
+      await producer.send({
+        topic: "orders",
+        messages: [{ key: orderId, value: await serde.encode(event) }],
+      });
+      await producer.disconnect();
+      await waitFor(
+        `the consumer to record ${orderId} while the routes' pool is exhausted`,
+        async () =>
+          (await reader.query("SELECT 1 FROM received WHERE order_id = $1", [orderId])).rowCount === 1,
+        30_000,
+      );
+    } finally {
+      for (const client of held) client.release();
+      await reader.end();
+    }
   });
 
   it("survives Postgres ending a connection that is checked out of its pool (as a database restart does)", async () => {

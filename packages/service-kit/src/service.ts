@@ -3,13 +3,12 @@ import {
   type ConsumerOptions,
   createRelay,
   OUTBOX_ERROR_STATUS,
-  OUTBOX_POOL_SETTINGS,
   outboxHealth,
   outboxMigrations,
 } from "@herald/outbox";
 import type { FastifyInstance } from "fastify";
 import type { Kafka } from "kafkajs";
-import pg from "pg";
+import type pg from "pg";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { type Authenticator, authConfigSpec, authProductionProblems, createAuthenticator } from "./auth.js";
@@ -28,7 +27,7 @@ import {
 import { createLogger, LOG_LEVELS } from "./logger.js";
 import { groupIdOf, type ServiceManifest } from "./manifest.js";
 import { type Migration, runMigrations } from "./migrations.js";
-import { postgresReadiness } from "./postgres.js";
+import { openPool, postgresReadiness } from "./postgres.js";
 import { createShutdown, type Shutdown } from "./shutdown.js";
 import { startTelemetry } from "./telemetry.js";
 
@@ -48,10 +47,17 @@ export function serviceConfigSpec(defaults: Pick<ServiceManifest, "port">) {
       secret: true,
     }),
     DATABASE_POOL_SIZE: env.integer({
-      description: "Postgres connections at most",
+      description: "Postgres connections at most, for the HTTP routes, the relay and background work",
       default: 10,
       min: 2,
       max: 200,
+    }),
+    DATABASE_CONSUMER_POOL_SIZE: env.integer({
+      description:
+        "Postgres connections of the consumer's own (a burst of requests waiting on the routes' pool cannot starve the saga)",
+      default: 2,
+      min: 1,
+      max: 50,
     }),
     KAFKA_BROKERS: env.list({ description: "Kafka bootstrap brokers, host:port,...", item: /^[^\s:]+:\d+$/ }),
     SCHEMA_REGISTRY_URL: env.url({
@@ -179,21 +185,7 @@ export function createServiceContext<S extends ServiceConfigSpec>(
   const shared = sharedConfig(config);
   const logger =
     options.logger ?? createLogger({ service: definition.manifest.name, level: shared.LOG_LEVEL });
-  const pool = new pg.Pool({
-    connectionString: shared.DATABASE_URL,
-    max: shared.DATABASE_POOL_SIZE,
-    application_name: `herald-${definition.manifest.name}`,
-    // Bounded waits, and a transaction left open by a stuck client is ended by Postgres, so it
-    // cannot hold the outbox lock that the relays' watermark waits on.
-    ...OUTBOX_POOL_SETTINGS,
-  });
-  pool.on("error", (error) => logger.warn({ err: error }, "idle Postgres connection failed"));
-  // A connection the database ends while it is checked out (a restart, a terminated backend) emits
-  // 'error' on its client; without a listener that would end the process. Its query fails anyway,
-  // and the pool discards the client when it is released.
-  pool.on("connect", (client) =>
-    client.on("error", (error) => logger.debug({ err: error }, "Postgres connection ended while in use")),
-  );
+  const pool = openPool(shared.DATABASE_URL, shared.DATABASE_POOL_SIZE, definition.manifest.name, logger);
   return {
     name: definition.manifest.name,
     manifest: definition.manifest,

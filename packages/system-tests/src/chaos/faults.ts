@@ -6,6 +6,7 @@ import { expect } from "vitest";
 import type { Load } from "./load.js";
 import { progress, seconds } from "./progress.js";
 import type { ChaosSystem } from "./system.js";
+import { sagaTrail } from "./trail.js";
 
 /**
  * The faults the chaos test injects, one after the other under load, and what it measures of each:
@@ -86,7 +87,11 @@ export async function injectFaults(
     const probe = await load.probe(60_000);
     await expectAllRunning(system, fault.name);
     expect(probe.orderId, `the probe order after "${fault.name}" was never accepted`).toBeDefined();
-    expect(await client.settled(probe.orderId!, 60_000)).toMatchObject({ status: "CONFIRMED" });
+    const settled = await client.settled(probe.orderId!, 60_000).catch(async (error: Error) => {
+      const trail = await sagaTrail(stack, client, probe.orderId!);
+      throw new Error(`${error.message} after "${fault.name}":\n  ${trail}`);
+    });
+    expect(settled).toMatchObject({ status: "CONFIRMED" });
     await expectAllRunning(system, fault.name);
     figures.push({ fault: fault.name, at: hit, readyMs: ready - hit, recoveredMs: Date.now() - hit });
     progress(
