@@ -1,4 +1,5 @@
 import { StackError } from "@herald/dev-stack";
+import { ORDER_ADDRESS } from "@herald/events/testing";
 import { issueDevelopmentToken } from "@herald/service-kit";
 import { poll } from "./poll.js";
 import { note } from "./report.js";
@@ -38,13 +39,7 @@ export async function placeOrder(port: number, customer: Customer): Promise<Plac
     body: JSON.stringify({
       items: [{ sku: "HRL-MUG-BLUE", quantity: 1 }],
       paymentMethodToken: "tok_visa",
-      shippingAddress: {
-        recipientName: "Ada Lovelace",
-        line1: "12 Analytical Row",
-        city: "London",
-        postalCode: "N1 9GU",
-        country: "GB",
-      },
+      shippingAddress: ORDER_ADDRESS,
     }),
     signal: AbortSignal.timeout(10_000),
   });

@@ -1,7 +1,28 @@
 import type { DomainEvent, EventOf } from "./events.js";
-import { EVENT_TYPES, type EventData, type EventType, type Metadata } from "./generated/types.js";
+import {
+  EVENT_TYPES,
+  type EventData,
+  type EventType,
+  type Metadata,
+  type ShippingAddress,
+} from "./generated/types.js";
 import { createMetadata } from "./metadata.js";
 import { TOPICS, topicOf } from "./topics.js";
+
+/**
+ * The walkthrough's shipping address (README, "Walkthrough") as a customer sends it with an order:
+ * the optional `line2` and `region` left out. Every test and check that places an order sends it.
+ */
+export const ORDER_ADDRESS: Readonly<Omit<ShippingAddress, "line2" | "region">> = {
+  recipientName: "Ada Lovelace",
+  line1: "12 Analytical Row",
+  city: "London",
+  postalCode: "N1 9GU",
+  country: "GB",
+};
+
+/** {@link ORDER_ADDRESS} as the events carry it: the fields the customer left out are null. */
+export const shippingAddress = (): ShippingAddress => ({ ...ORDER_ADDRESS, line2: null, region: null });
 
 const ORDER_ID = "ord_7f3a2c";
 const eur = (amountMinor: number) => ({ amountMinor, currency: "EUR" });
@@ -20,15 +41,7 @@ const samples: { [K in EventType]: (metadata: Metadata) => EventData[K] } = {
     lines,
     total: eur(5699),
     paymentMethodToken: "tok_visa",
-    shippingAddress: {
-      recipientName: "Ada Lovelace",
-      line1: "12 St James's Square",
-      line2: null,
-      city: "London",
-      postalCode: "SW1Y 4JH",
-      region: null,
-      country: "GB",
-    },
+    shippingAddress: shippingAddress(),
   }),
   OrderConfirmed: (metadata) => ({ metadata, orderId: ORDER_ID, ...customer, lines, total: eur(5699) }),
   OrderCancelled: (metadata) => ({

@@ -4,7 +4,7 @@ import { issueDevelopmentToken } from "./tokens.js";
 
 export { type DeciderSpecOptions, type Decision, deciderSpec } from "./decider-spec.js";
 export { createTestKafka, type TestKafka } from "./testing-kafka.js";
-export { freshForEachTest } from "./testing-per-test.js";
+export { freshForEachTest, type Reopenable, reopenableForEachTest } from "./testing-per-test.js";
 export {
   type ServiceUnderTest,
   type ServiceUnderTestOptions,

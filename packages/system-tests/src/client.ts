@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type System, waitFor } from "@herald/dev-stack/testing";
+import { ORDER_ADDRESS } from "@herald/events/testing";
 import { testTokens } from "@herald/service-kit/testing";
 
 export const TERMINAL = ["CONFIRMED", "CANCELLED"] as const;
@@ -55,13 +56,7 @@ export function orderRequest(
       { sku: "HRL-TEE-BLACK-M", quantity: 1 },
     ],
     paymentMethodToken: options.token ?? "tok_visa",
-    shippingAddress: {
-      recipientName: "Ada Lovelace",
-      line1: "12 Analytical Row",
-      city: "London",
-      postalCode: "N1 9GU",
-      country: "GB",
-    },
+    shippingAddress: ORDER_ADDRESS,
   };
 }
 

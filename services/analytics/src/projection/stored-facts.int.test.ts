@@ -14,8 +14,8 @@ const PERSONAL = [
   "tok_visa",
   "ada@example.com",
   "Ada Lovelace",
-  "St James",
-  "SW1Y",
+  "Analytical Row",
+  "N1 9GU",
   "cus_42",
   "bob@example.org",
 ];

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { DomainEvent, EventData, EventType, Metadata, Money, OrderLine } from "@herald/events";
+import { shippingAddress } from "@herald/events/testing";
 
 /** How an order's saga ends in a scenario. */
 export type Outcome =
@@ -21,15 +22,7 @@ export interface ScenarioOrder {
   readonly events: readonly DomainEvent[];
 }
 
-const address = {
-  recipientName: "Ada Lovelace",
-  line1: "12 Analytical Row",
-  line2: null,
-  city: "London",
-  postalCode: "N1 9GU",
-  region: null,
-  country: "GB",
-};
+const address = shippingAddress();
 
 /**
  * One order's whole saga as every service would announce it: each event caused by the one before,

@@ -67,7 +67,7 @@ describe("the mail an event calls for", () => {
       messageId: messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test"),
     });
     expect(draft.content.text).toContain("Hello Ada Lovelace,");
-    expect(draft.content.text).toContain("12 St James's Square");
+    expect(draft.content.text).toContain("12 Analytical Row");
     expect(draft.content.text).toContain("Total charged: €56.99");
   });
 

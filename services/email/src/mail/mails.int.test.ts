@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { uniqueName } from "@herald/dev-stack/testing";
-import { type DomainEvent, type EmailSent, keyOf, type TopicName, topicOf } from "@herald/events";
-import { sampleEvent } from "@herald/events/testing";
+import {
+  type DomainEvent,
+  type EmailSent,
+  keyOf,
+  type ShippingAddress,
+  type TopicName,
+  topicOf,
+} from "@herald/events";
+import { sampleEvent, shippingAddress } from "@herald/events/testing";
 import { type ConsumeReport, type Consumer, createConsumer } from "@herald/outbox";
 import { testTokens } from "@herald/service-kit/testing";
 import type { Admin, Producer } from "kafkajs";
@@ -77,7 +84,7 @@ async function mailTo(address: string) {
   return mail!;
 }
 
-function placedOrder(customerEmail: string, shippingAddress: Partial<ReturnType<typeof address>> = {}) {
+function placedOrder(customerEmail: string, address: Partial<ShippingAddress> = {}) {
   const orderId = randomUUID();
   const placed = sampleEvent("OrderPlaced", {
     orderId,
@@ -87,23 +94,11 @@ function placedOrder(customerEmail: string, shippingAddress: Partial<ReturnType<
       { sku: "HRL-TEE-BLACK-M", quantity: 1, unitPrice: { amountMinor: 2490, currency: "EUR" } },
     ],
     total: { amountMinor: 5070, currency: "EUR" },
-    shippingAddress: { ...address(), ...shippingAddress },
+    shippingAddress: { ...shippingAddress(), ...address },
   });
   const { lines, total, customerId } = placed.data;
   const confirmed = sampleEvent("OrderConfirmed", { orderId, customerEmail, customerId, lines, total });
   return { orderId, placed, confirmed };
-}
-
-function address() {
-  return {
-    recipientName: "Ada Lovelace",
-    line1: "12 Analytical Row",
-    line2: null as string | null,
-    city: "London",
-    postalCode: "N1 9GU",
-    region: null as string | null,
-    country: "GB",
-  };
 }
 
 beforeAll(async () => {

@@ -1,4 +1,5 @@
-import type { OrderLine, ShippingAddress } from "@herald/events";
+import type { OrderLine } from "@herald/events";
+import { shippingAddress } from "@herald/events/testing";
 import { describe, expect, it } from "vitest";
 import { formatMoney } from "./format.js";
 import { escapeHtml, html } from "./html.js";
@@ -10,15 +11,7 @@ const lines: OrderLine[] = [
   { sku: "HRL-MUG-BLUE", quantity: 2, unitPrice: eur(1290) },
   { sku: "HRL-TEE-BLACK-M", quantity: 1, unitPrice: eur(2490) },
 ];
-const address: ShippingAddress = {
-  recipientName: "Ada Lovelace",
-  line1: "12 Analytical Row",
-  line2: null,
-  city: "London",
-  postalCode: "N1 9GU",
-  region: null,
-  country: "GB",
-};
+const address = shippingAddress();
 const order: OrderSummary = {
   orderId: "7d9f3c1e-2b4a-4c6d-8e0f-1a2b3c4d5e6f",
   customerName: "Ada Lovelace",

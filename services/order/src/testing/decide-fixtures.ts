@@ -1,4 +1,5 @@
 import type { Metadata } from "@herald/events";
+import { shippingAddress } from "@herald/events/testing";
 import { deciderSpec } from "@herald/service-kit/testing";
 import type { CatalogItem } from "../catalog/catalog.js";
 import { orderDecider } from "../orders/decider.js";
@@ -31,15 +32,7 @@ const item = (sku: string, amountMinor: number, currency = "EUR"): [string, Cata
   { sku, name: sku, unitPrice: { amountMinor, currency } },
 ];
 const catalog = new Map([item("MUG", 1290), item("TEE", 2490), item("YEN-FAN", 800, "JPY")]);
-const address = {
-  recipientName: "Ada Lovelace",
-  line1: "1 Analytical Way",
-  line2: null,
-  city: "London",
-  postalCode: "N1 9GU",
-  region: null,
-  country: "GB",
-};
+const address = shippingAddress();
 const lines = [
   { sku: "MUG", quantity: 2, unitPrice: eur(1290) },
   { sku: "TEE", quantity: 1, unitPrice: eur(2490) },

@@ -1,19 +1,24 @@
-import { createScratchSchema, serviceEnvironment, testInfra } from "@herald/dev-stack/testing";
 import { createMetadata, type Metadata } from "@herald/events";
-import { outboxMigrations } from "@herald/outbox";
-import { buildServiceApp, createServiceContext, runMigrations, withTransaction } from "@herald/service-kit";
-import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
+import { ORDER_ADDRESS } from "@herald/events/testing";
+import { withTransaction } from "@herald/service-kit";
+import {
+  type Inject,
+  injectAs,
+  type Reopenable,
+  reopenableForEachTest,
+  startServiceUnderTest,
+  testTokens,
+} from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
-import { pino } from "pino";
 import type { Registry } from "prom-client";
-import { afterEach, beforeEach, expect } from "vitest";
-import { orderMigrations } from "../migrations.js";
+import { expect } from "vitest";
 import type { SagaEvent } from "../orders/domain.js";
 import { createOrderHandler, type OrderHandler } from "../orders/handler.js";
 import { orderService } from "../service.js";
 
-export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+/** The services' test logger (silent unless TEST_LOG_LEVEL names a level), which the harness's service uses. */
+export { testLogger as logger } from "@herald/service-kit/testing";
 
 /** The Order service's app on its own fresh Postgres schema, with a clock the test can move. */
 export interface Harness {
@@ -38,29 +43,19 @@ export interface HarnessOptions {
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const scratch = await createScratchSchema(testInfra().databaseUrls.order, "order_test");
   let now: Date | undefined;
-  const context = createServiceContext(orderService, {
-    env: serviceEnvironment(scratch.url, {
-      DATABASE_POOL_SIZE: String(options.poolSize ?? 5),
-      ...options.env,
-    }),
-    logger,
+  const { scratch, context, pool, app, close } = await startServiceUnderTest(orderService, {
+    env: { DATABASE_POOL_SIZE: String(options.poolSize ?? 5), ...options.env },
     now: () => now ?? new Date(),
   });
-  const { pool, metrics } = context;
-  await runMigrations(pool, [...outboxMigrations, ...orderMigrations]);
-  const handler = createOrderHandler({ pool, now: context.now });
-  const app = await buildServiceApp(orderService, context);
-  await app.ready();
   return {
     schema: scratch.name,
     pool,
     app,
     customer: injectAs(app, await testTokens.customer(CUSTOMER.id, CUSTOMER.email)),
     support: injectAs(app, await testTokens.staff("support")),
-    handler,
-    metrics,
+    handler: createOrderHandler({ pool, now: context.now }),
+    metrics: context.metrics,
     setNow(at) {
       now = at;
     },
@@ -70,11 +65,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       );
       return rows[0]!.n;
     },
-    async close() {
-      await app.close();
-      await pool.end();
-      await scratch.drop();
-    },
+    close,
   };
 }
 
@@ -89,50 +80,22 @@ export const validOrder = () => ({
     { sku: "HRL-TEE-BLACK-M", quantity: 1 },
   ],
   paymentMethodToken: "tok_visa",
-  shippingAddress: {
-    recipientName: "Ada Lovelace",
-    line1: "12 Analytical Row",
-    city: "London",
-    postalCode: "N1 9GU",
-    country: "GB",
-  },
+  shippingAddress: { ...ORDER_ADDRESS },
 });
 
 /** 2 × 12.90 + 1 × 24.90 from the seeded catalog. */
 export const VALID_ORDER_TOTAL = { amountMinor: 5070, currency: "EUR" };
 
 /** A {@link Harness} that is a fresh one in every test of the file that asks for it. */
-export interface PerTestHarness extends Harness {
-  /** Closes this test's harness and gives the rest of the test one made with other options. */
-  reopen(options: HarnessOptions): Promise<void>;
-}
+export type PerTestHarness = Reopenable<Harness, HarnessOptions>;
 
 /**
  * Creates a harness before each test of the calling file and closes it after; the returned
- * object always answers for the current test's.
+ * object always answers for the current test's, and `reopen(options)` swaps it for one made with
+ * other options for the rest of the test.
  */
 export function harnessPerTest(options: HarnessOptions = {}): PerTestHarness {
-  let current: Harness | undefined;
-  beforeEach(async () => {
-    current = await createHarness(options);
-  });
-  afterEach(async () => {
-    await current?.close();
-    current = undefined;
-  });
-  const h = () => {
-    if (!current) throw new Error("the harness exists only while a test runs");
-    return current;
-  };
-  const reopen = async (next: HarnessOptions) => {
-    await h().close();
-    current = undefined;
-    current = await createHarness(next);
-  };
-  // Every other member is the current harness's own (its methods do not use `this`).
-  return new Proxy({} as PerTestHarness, {
-    get: (_, key) => (key === "reopen" ? reopen : Reflect.get(h(), key)),
-  });
+  return reopenableForEachTest("the harness", createHarness, options);
 }
 
 /** POSTs an order as the harness's customer. */

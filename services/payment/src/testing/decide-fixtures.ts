@@ -1,4 +1,5 @@
 import type { Metadata } from "@herald/events";
+import { shippingAddress } from "@herald/events/testing";
 import { deciderSpec } from "@herald/service-kit/testing";
 import { expect } from "vitest";
 import { announcements } from "../payments/decide.js";
@@ -43,15 +44,7 @@ export const orderPlaced = (token = "tok_visa"): ConsumedEvent => ({
     lines: [{ sku: "MUG", quantity: 2, unitPrice: eur(1290) }],
     total: eur(2580),
     paymentMethodToken: token,
-    shippingAddress: {
-      recipientName: "Ada Lovelace",
-      line1: "1 Analytical Way",
-      line2: null,
-      city: "London",
-      postalCode: "N1 9GU",
-      region: null,
-      country: "GB",
-    },
+    shippingAddress: shippingAddress(),
   },
 });
 export const inventoryReserved = (): ConsumedEvent => ({

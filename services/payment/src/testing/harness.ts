@@ -1,4 +1,5 @@
 import { createMetadata, type DomainEvent, type EventOf, type Metadata } from "@herald/events";
+import { shippingAddress } from "@herald/events/testing";
 import { withTransaction } from "@herald/service-kit";
 import {
   freshForEachTest,
@@ -158,15 +159,7 @@ export function orderEvents(orderId: string, token = "tok_visa") {
         lines,
         total: TOTAL,
         paymentMethodToken: token,
-        shippingAddress: {
-          recipientName: "Ada Lovelace",
-          line1: "12 Analytical Row",
-          line2: null,
-          city: "London",
-          postalCode: "N1 9GU",
-          region: null,
-          country: "GB",
-        },
+        shippingAddress: shippingAddress(),
       },
     }),
     reserved: (metadata: Metadata = from("inventory")): EventOf<"InventoryReserved"> => ({
