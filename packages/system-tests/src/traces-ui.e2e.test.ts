@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type Browser, browserAvailable, openBrowser } from "@herald/dev-stack/browser";
 import { startSystem, testInfra, waitFor } from "@herald/dev-stack/testing";
+import { ORDER_ADDRESS } from "@herald/events/testing";
 import { testTokens } from "@herald/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createClient, orderRequest } from "./client.js";
-import { type Browser, browserAvailable, openBrowser } from "./trace-browser.js";
 import {
   ancestry,
   arrived,
@@ -37,13 +38,7 @@ const WALKTHROUGH_ORDER = {
     { sku: "HRL-TEE-BLACK-M", quantity: 1 },
   ],
   paymentMethodToken: "tok_visa",
-  shippingAddress: {
-    recipientName: "Ada Lovelace",
-    line1: "12 Analytical Row",
-    city: "London",
-    postalCode: "N1 9GU",
-    country: "GB",
-  },
+  shippingAddress: ORDER_ADDRESS,
 };
 
 /** The facts of the walkthrough's confirmed order, as the analytics timeline lists them. */

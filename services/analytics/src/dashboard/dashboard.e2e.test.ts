@@ -1,24 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { type Browser, browserAvailable, openBrowser } from "@herald/dev-stack/browser";
 import { testTokens } from "@herald/service-kit/testing";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AnalyticsHarness, createAnalyticsHarness } from "../testing/harness.js";
 import { eur, line, type Outcome, type ScenarioOrder, sagaOf, usd } from "../testing/scenario.js";
 
-const CHROMIUM = process.env.HERALD_CHROMIUM ?? "/usr/bin/chromium";
-const INSTALL_HINT =
-  "install one with `sh services/analytics/scripts/install-browser.sh` (Debian's chromium)";
 const ARTIFACTS = new URL("../../test-artifacts/", import.meta.url).pathname;
-const haveBrowser = existsSync(CHROMIUM);
+const haveBrowser = browserAvailable("the dashboard's browser test");
 
 /** What the tests read of the page's window (this project compiles without the DOM's types). */
 type BrowserWindow = { sessionStorage: Record<string, string> };
-
-if (!haveBrowser && process.env.CI === "true")
-  throw new Error(`the dashboard's browser test needs Chromium at ${CHROMIUM}: ${INSTALL_HINT}`);
-if (!haveBrowser) console.warn(`dashboard browser test skipped: no Chromium at ${CHROMIUM}; ${INSTALL_HINT}`);
 
 const CATALOG = [
   line("HRL-MUG-BLUE", 2, eur(1290)),
@@ -61,11 +54,10 @@ function history(now: number): ScenarioOrder[] {
 
 describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
   let h: AnalyticsHarness;
-  let browser: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  let profile: string;
   let url: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   /** Requests to the data routes: whether each carried a bearer token, and its URL. */
   const dataRequests: { url: string; bearer: boolean }[] = [];
 
@@ -75,31 +67,8 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
     const address = h.app.server.address();
     url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
 
-    profile = mkdtempSync(join(tmpdir(), "herald-dashboard-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false,
-      viewport: { width: 1440, height: 900 },
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on("pageerror", (error) => pageErrors.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") pageErrors.push(`${message.text()} (${message.location().url})`);
-    });
-    page.on("response", (response) => {
-      if (response.status() >= 400) pageErrors.push(`${response.status()} ${response.url()}`);
-    });
+    browser = await openBrowser({ width: 1440, height: 900 });
+    ({ page, errors: pageErrors } = browser);
     page.on("request", (request) => {
       if (new URL(request.url()).pathname.startsWith("/analytics/"))
         dataRequests.push({
@@ -111,7 +80,6 @@ describe.skipIf(!haveBrowser)("the dashboard in a browser", () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
     await h?.close();
   });
 

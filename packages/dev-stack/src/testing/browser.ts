@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 
-// The browser the trace UI test drives: Debian's Chromium through playwright-core, found and
-// launched as the analytics dashboard's browser test does (no browser download of its own).
+// The browser the UI tests drive (the analytics dashboard's, the trace UI's): Debian's Chromium
+// through playwright-core, which downloads no browser of its own. playwright-core is a peer
+// dependency: a package whose tests import this entry has it among its own.
 
 export const CHROMIUM = process.env.HERALD_CHROMIUM ?? "/usr/bin/chromium";
 const INSTALL_HINT = "install one with `npm run browser:install` (Debian's chromium)";
@@ -27,7 +28,7 @@ export interface Browser {
 
 /** A headless Chromium with a throwaway profile and one page, at `viewport`. */
 export async function openBrowser(viewport: { width: number; height: number }): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), "herald-trace-ui-"));
+  const profile = mkdtempSync(join(tmpdir(), "herald-browser-"));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
