@@ -16,6 +16,12 @@ export const configSpec = {
     default: 600,
     min: 1,
   }),
+  ORDER_SNAPSHOT_EVERY: env.integer({
+    description:
+      "an order's state is stored as a snapshot each time its stream crosses a multiple of this many events; reads fold only the events since",
+    default: 100,
+    min: 1,
+  }),
 };
 
 export type OrderConfig = ConfigOf<typeof configSpec>;

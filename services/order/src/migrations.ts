@@ -79,4 +79,21 @@ export const orderMigrations: readonly Migration[] = [
       -- upcasters; rows stored before this column have none and are read by resolution alone.
       ALTER TABLE order_events ADD COLUMN schema_fingerprint text;`,
   },
+  {
+    id: "order-006-snapshots",
+    sql: `
+      -- The order's state after its first "version" events, so a read folds only the events after
+      -- it. A cache: any row may be deleted. fold_version names the code that folded the state
+      -- (ORDER_FOLD_VERSION); a row of another is never read. last_recorded_at is the latest
+      -- recorded_at of versions 1..version at millisecond resolution: the earliest asOf it answers.
+      CREATE TABLE order_snapshots (
+        order_id uuid NOT NULL,
+        version integer NOT NULL CHECK (version > 0),
+        fold_version text NOT NULL,
+        state jsonb NOT NULL,
+        last_recorded_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (order_id, version)
+      );`,
+  },
 ];

@@ -25,8 +25,12 @@ export const orderService = defineService({
   migrations: orderMigrations,
   consumer: {
     topics: SAGA_TOPICS,
-    handler: ({ pool, logger, now, metrics }) =>
-      createSagaHandler(createOrderHandler({ pool, now }), logger, sagaDurations(metrics)),
+    handler: ({ pool, logger, now, metrics, config }) =>
+      createSagaHandler(
+        createOrderHandler({ pool, now, snapshotEvery: config.ORDER_SNAPSHOT_EVERY }),
+        logger,
+        sagaDurations(metrics),
+      ),
   },
   http: { errorStatus: ORDER_ERROR_STATUS, bodyLimit: BODY_LIMIT },
   routes(app, { pool, metrics, now, config }) {
@@ -36,10 +40,15 @@ export const orderService = defineService({
       help: "Orders placed (idempotent replays not counted)",
       registers: [metrics],
     });
-    registerOrderRoutes(app, createOrderHandler({ pool, now }), placed, {
-      perCustomer: config.ORDER_RATE_LIMIT_PER_CUSTOMER,
-      perClientAddress: config.ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS,
-    });
+    registerOrderRoutes(
+      app,
+      createOrderHandler({ pool, now, snapshotEvery: config.ORDER_SNAPSHOT_EVERY }),
+      placed,
+      {
+        perCustomer: config.ORDER_RATE_LIMIT_PER_CUSTOMER,
+        perClientAddress: config.ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS,
+      },
+    );
     registerCatalogRoutes(app, pool);
   },
   background({ pool, logger }) {

@@ -11,41 +11,54 @@ export interface RecordedEvent {
   readonly event: OrderEvent;
 }
 
+/** A row of `order_events` as stored. */
+export interface EventRow {
+  version: number;
+  event_type: OrderEvent["type"];
+  data: unknown;
+  schema_fingerprint: string | null;
+  recorded_at: Date;
+}
+
+/** The events after version `after` (0: from the first) of the prefix recorded by `$asOf` (null: all). */
+export const STREAM_AFTER = (after: string) => `
+  SELECT version, event_type, data, schema_fingerprint, recorded_at FROM (
+    SELECT *, max(date_trunc('milliseconds', recorded_at)) OVER (ORDER BY version) AS prefix_recorded_at
+      FROM order_events WHERE order_id = $1 AND version > ${after}
+  ) stream
+  WHERE $2::timestamptz IS NULL OR prefix_recorded_at <= $2`;
+
 /**
  * The order's events in version order, each in this build's shape: an event an older build stored
  * is read through the upcasters ({@link ORDER_UPCASTERS}) and Avro's resolution rules. With `asOf`, the longest prefix of versions the database
  * had recorded by then (at the API's millisecond resolution): the writers' clocks may disagree,
  * and their transactions may commit out of start order, so neither `occurred_at` nor each row's
- * own `recorded_at` alone gives a stream without gaps.
+ * own `recorded_at` alone gives a stream without gaps. With `after`, only the versions after it
+ * (and the prefix counted from there: right when every version up to `after` was recorded by `asOf`).
  */
 export async function readStream(
   db: pg.ClientBase | pg.Pool,
   orderId: string,
-  asOf?: Date,
+  options: { readonly asOf?: Date | undefined; readonly after?: number } = {},
 ): Promise<RecordedEvent[]> {
-  const { rows } = await db.query<{
-    version: number;
-    event_type: OrderEvent["type"];
-    data: unknown;
-    schema_fingerprint: string | null;
-    recorded_at: Date;
-  }>(
-    `SELECT version, event_type, data, schema_fingerprint, recorded_at FROM (
-       SELECT *, max(date_trunc('milliseconds', recorded_at)) OVER (ORDER BY version) AS prefix_recorded_at
-         FROM order_events WHERE order_id = $1
-     ) stream
-     WHERE $2::timestamptz IS NULL OR prefix_recorded_at <= $2
-     ORDER BY version`,
-    [orderId, asOf ?? null],
-  );
-  return rows.map((row) => ({
+  const { rows } = await db.query<EventRow>(`${STREAM_AFTER("$3")} ORDER BY version`, [
+    orderId,
+    options.asOf ?? null,
+    options.after ?? 0,
+  ]);
+  return rows.map(toRecorded);
+}
+
+/** A row of `order_events` in this build's shape. */
+export function toRecorded(row: EventRow): RecordedEvent {
+  return {
     version: row.version,
     recordedAt: row.recorded_at,
     event: {
       type: row.event_type,
       data: upcastEventData(row.event_type, row.data, row.schema_fingerprint, ORDER_UPCASTERS),
     } as OrderEvent,
-  }));
+  };
 }
 
 /**

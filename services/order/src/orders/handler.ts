@@ -12,6 +12,7 @@ import type { OrderCommand, OrderEvent, OrderState, PlaceOrder, SagaEvent } from
 import { appendToStream, readStream } from "./event-store.js";
 import { claimIdempotencyKey, requestHash, saveIdempotentResponse } from "./idempotency.js";
 import { findView, type OrderView, saveView, toView } from "./projection.js";
+import { loadOrder, snapshotIfDue } from "./snapshots.js";
 
 export const PRODUCER = "order";
 
@@ -40,11 +41,19 @@ interface Origin {
 export type OrderHandler = ReturnType<typeof createOrderHandler>;
 
 /**
- * The order's use cases around the pure core: read the stream, decide, then append the new
- * events, put the same events in the outbox and update the view, all in one transaction.
+ * The order's use cases around the pure core: read the state (its latest snapshot and the events
+ * since), decide, then append the new events, put the same events in the outbox, update the view
+ * and, every `snapshotEvery` versions, store a snapshot, all in one transaction.
  */
-export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; maxAttempts?: number }) {
+export function createOrderHandler(options: {
+  pool: pg.Pool;
+  now?: () => Date;
+  maxAttempts?: number;
+  /** ORDER_SNAPSHOT_EVERY: the state is stored each time an append crosses a multiple of it. */
+  snapshotEvery?: number;
+}) {
   const { pool } = options;
+  const snapshotEvery = options.snapshotEvery ?? 100;
   const now = options.now ?? (() => new Date());
   const maxAttempts = options.maxAttempts ?? 3;
 
@@ -56,13 +65,7 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
     origin: Origin,
     fresh = false,
   ): Promise<Decision> {
-    const state = fresh
-      ? null
-      : foldFacts(
-          orderDecider,
-          null,
-          (await readStream(tx, orderId)).map((recorded) => recorded.event),
-        );
+    const state = fresh ? null : await loadOrder(tx, orderId);
     const drafts = decide(input, state);
     if (drafts.length === 0) return { state, events: [] };
     const at = now();
@@ -86,7 +89,10 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
     await appendToStream(tx, orderId, state?.version ?? 0, events);
     await enqueueAll(tx, events);
     const next = foldFacts(orderDecider, state, events);
-    if (next) await saveView(tx, next);
+    if (next) {
+      await saveView(tx, next);
+      await snapshotIfDue(tx, next, events.length, snapshotEvery);
+    }
     return { state: next, events };
   }
 
@@ -158,11 +164,7 @@ export function createOrderHandler(options: { pool: pg.Pool; now?: () => Date; m
 
     async get(orderId: string, asOf?: Date): Promise<OrderView> {
       if (asOf) {
-        const state = foldFacts(
-          orderDecider,
-          null,
-          (await readStream(pool, orderId, asOf)).map((recorded) => recorded.event),
-        );
+        const state = await loadOrder(pool, orderId, asOf);
         if (!state)
           throw new OrderError("ORDER_NOT_FOUND", `order ${orderId} did not exist at ${asOf.toISOString()}`);
         return toView(state);
