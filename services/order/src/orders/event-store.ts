@@ -49,6 +49,37 @@ export async function readStream(
   return rows.map(toRecorded);
 }
 
+/** One page of an order's stream, and its first event (whose OrderPlaced names the customer). */
+export interface StreamPage {
+  readonly first: RecordedEvent | undefined;
+  readonly events: readonly RecordedEvent[];
+  /** The last version of the page when later ones exist; null at the end of the stream. */
+  readonly next: number | null;
+}
+
+/** Up to `limit` versions after `after`, oldest first, and version 1: one query, however long the stream. */
+export async function readStreamPage(
+  db: pg.ClientBase | pg.Pool,
+  orderId: string,
+  after: number,
+  limit: number,
+): Promise<StreamPage> {
+  const { rows } = await db.query<EventRow>(
+    `(SELECT version, event_type, data, schema_fingerprint, recorded_at FROM order_events
+       WHERE order_id = $1 AND version = 1 AND $2 > 0)
+     UNION ALL
+     (SELECT version, event_type, data, schema_fingerprint, recorded_at FROM order_events
+       WHERE order_id = $1 AND version > $2 ORDER BY version LIMIT $3)
+     ORDER BY version`,
+    [orderId, after, limit + 1],
+  );
+  const recorded = rows.map(toRecorded);
+  const first = recorded[0]?.version === 1 ? recorded[0] : undefined;
+  const page = recorded.filter((event) => event.version > after);
+  const events = page.slice(0, limit);
+  return { first, events, next: page.length > limit ? events.at(-1)!.version : null };
+}
+
 /** A row of `order_events` in this build's shape. */
 export function toRecorded(row: EventRow): RecordedEvent {
   return {

@@ -9,7 +9,7 @@ import { OrderError } from "../errors.js";
 import { decide } from "./decide.js";
 import { orderDecider } from "./decider.js";
 import type { OrderCommand, OrderEvent, OrderState, PlaceOrder, SagaEvent } from "./domain.js";
-import { appendToStream, readStream } from "./event-store.js";
+import { appendToStream, readStreamPage } from "./event-store.js";
 import { claimIdempotencyKey, requestHash, saveIdempotentResponse } from "./idempotency.js";
 import { findView, type OrderView, saveView, toView } from "./projection.js";
 import { loadOrder, snapshotIfDue } from "./snapshots.js";
@@ -39,6 +39,9 @@ interface Origin {
 }
 
 export type OrderHandler = ReturnType<typeof createOrderHandler>;
+
+/** How many of an order's events `/history` answers at a time, by default and at most. */
+export const HISTORY_PAGE = { default: 100, max: 1000 } as const;
 
 /**
  * The order's use cases around the pure core: read the state (its latest snapshot and the events
@@ -174,15 +177,25 @@ export function createOrderHandler(options: {
       return view;
     },
 
-    /** The order's events for its owner: whose order it is, and its history with the payment token redacted. */
-    async history(orderId: string) {
-      const recorded = await readStream(pool, orderId);
-      const placed = recorded[0]?.event;
+    /**
+     * A page of the order's events for its owner: whose order it is, up to `limit` events after
+     * version `after` with the payment token redacted, and the `after` of the next page (null at the end).
+     */
+    async history(orderId: string, page: { after?: number; limit?: number } = {}) {
+      const after = page.after ?? 0;
+      const { first, events, next } = await readStreamPage(
+        pool,
+        orderId,
+        after,
+        page.limit ?? HISTORY_PAGE.default,
+      );
+      const placed = first?.event;
       if (placed?.type !== "OrderPlaced")
         throw new OrderError("ORDER_NOT_FOUND", `order ${orderId} does not exist`);
       return {
         customerId: placed.data.customerId,
-        events: recorded.map(({ version, recordedAt, event }) => ({
+        next,
+        events: events.map(({ version, recordedAt, event }) => ({
           version,
           type: event.type,
           occurredAt: new Date(event.data.metadata.occurredAt).toISOString(),

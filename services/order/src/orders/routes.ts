@@ -2,7 +2,7 @@ import { assertActsFor, hasRole, type Principal, rateLimits } from "@herald/serv
 import type { FastifyInstance } from "fastify";
 import type { Counter } from "prom-client";
 import { OrderError } from "../errors.js";
-import type { OrderHandler, PlaceOrderRequest } from "./handler.js";
+import { HISTORY_PAGE, type OrderHandler, type PlaceOrderRequest } from "./handler.js";
 import {
   cancelOrderSchema,
   getOrderSchema,
@@ -89,13 +89,18 @@ export function registerOrderRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { after?: string; limit?: string } }>(
     "/orders/:id/history",
     { schema: orderHistorySchema },
     async (request) => {
-      const { customerId, events } = await handler.history(request.params.id);
+      const { after, limit } = request.query;
+      const { customerId, events, next } = await handler.history(request.params.id, {
+        after: after === undefined ? 0 : whole("querystring/after", after, 0, MAX_VERSION),
+        limit:
+          limit === undefined ? HISTORY_PAGE.default : whole("querystring/limit", limit, 1, HISTORY_PAGE.max),
+      });
       assertActsFor(request.principal, customerId);
-      return { orderId: request.params.id, events };
+      return { orderId: request.params.id, events, next };
     },
   );
 
@@ -141,6 +146,16 @@ function customerOf(
 
 function invalid(path: string, message: string): OrderError {
   return new OrderError("ORDER_INVALID", `${path} ${message}`, { details: [{ path, message }] });
+}
+
+/** The largest version Postgres's integer holds. */
+const MAX_VERSION = 2 ** 31 - 1;
+
+/** A query parameter that must be a whole number from `min` to `max`, written in plain decimal digits. */
+function whole(path: string, value: string, min: number, max: number): number {
+  const n = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max)) throw invalid(path, `must be a whole number from ${min} to ${max}`);
+  return n;
 }
 
 /** The schema checks the ISO 8601 form; a leap second (23:59:60) passes it but is no instant a clock can name. */

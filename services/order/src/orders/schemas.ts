@@ -201,12 +201,24 @@ export const getOrderSchema = {
 
 export const orderHistorySchema = {
   tags: ["orders"],
-  summary: "Every event of the order, oldest first (the payment token redacted)",
+  summary: "The order's events, oldest first, a page at a time (the payment token redacted)",
   params: orderIdParams,
+  querystring: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      after: {
+        type: "string",
+        description:
+          "the page starts after this version (default 0: from the first event); the last page's `next`",
+      },
+      limit: { type: "string", description: "events per page, 1 to 1000 (default 100)" },
+    },
+  },
   response: {
     200: {
       type: "object",
-      required: ["orderId", "events"],
+      required: ["orderId", "events", "next"],
       properties: {
         orderId: { type: "string" },
         events: {
@@ -222,6 +234,10 @@ export const orderHistorySchema = {
               data: { type: "object", additionalProperties: true },
             },
           },
+        },
+        next: {
+          type: ["integer", "null"],
+          description: "`after` for the next page; null when this page ends the stream",
         },
       },
     },
