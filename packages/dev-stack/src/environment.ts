@@ -1,11 +1,11 @@
 import { StackError } from "./errors.js";
+import type { Infra } from "./infra.js";
 import {
   databaseUrlVariable,
   type KafkaLogin,
   type KafkaMechanism,
   kafkaLoginEnvironment,
 } from "./services.js";
-import type { Infra } from "./stack.js";
 import { SERVICE_NAMES, type ServiceName } from "./workspace.js";
 
 /**
@@ -41,14 +41,24 @@ export function infraFromEnvironment(env: NodeJS.ProcessEnv = process.env): Infr
   };
 }
 
-/** The environment variables that name `infra`, as `stack:up` prints them for other shells. */
-export function infraToEnvironment(infra: Infra): Record<string, string> {
+/**
+ * What a service's process is told of `infra`: the brokers and their login (TLS when it has it), the
+ * schema registry and the SMTP server.
+ */
+export function brokerEnvironment(infra: Infra): Record<string, string> {
   return {
     KAFKA_BROKERS: infra.kafkaBrokers.join(","),
     ...kafkaLoginEnvironment(infra.kafkaLogin),
     ...(infra.kafkaSsl ? { KAFKA_SSL: "true" } : {}),
     SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
     SMTP_URL: infra.smtpUrl,
+  };
+}
+
+/** The environment variables that name `infra`, as `stack:up` prints them for other shells. */
+export function infraToEnvironment(infra: Infra): Record<string, string> {
+  return {
+    ...brokerEnvironment(infra),
     MAILDEV_API_URL: infra.mailApiUrl,
     ...Object.fromEntries(
       SERVICE_NAMES.map((service) => [databaseUrlVariable(service), infra.databaseUrls[service]]),

@@ -1,6 +1,6 @@
-import type { KafkaConfig } from "kafkajs";
+import { type Admin, Kafka, type KafkaConfig, logLevel } from "kafkajs";
+import type { Infra } from "./infra.js";
 import type { KafkaLogin } from "./services.js";
-import type { Infra } from "./stack.js";
 
 /**
  * The kafkajs config of `infra`'s brokers with its login (SASL) and TLS: how every test and bench
@@ -21,4 +21,23 @@ export function kafkaConfig(
       : {}),
     ...(infra.kafkaSsl ? { ssl: true } : {}),
   } as KafkaConfig;
+}
+
+/** A silent client of `infra`'s brokers, for a test or a check that reads its own outcome. */
+export function quietKafka(
+  infra: Pick<Infra, "kafkaBrokers" | "kafkaLogin" | "kafkaSsl">,
+  clientId: string,
+): Kafka {
+  return new Kafka(kafkaConfig(infra, { clientId, logLevel: logLevel.NOTHING }));
+}
+
+/** Runs `use` with an admin client of `kafka`, connected for it and disconnected after. */
+export async function withAdmin<T>(kafka: Kafka, use: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
+  }
 }

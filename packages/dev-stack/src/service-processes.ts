@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { type Component, daemonComponent } from "./component.js";
 import { repoRoot, type StackOptions } from "./config.js";
 import { infraToEnvironment } from "./environment.js";
+import type { Infra } from "./infra.js";
 import { kafkaLogin, kafkaLoginEnvironment } from "./services.js";
-import type { Infra } from "./stack.js";
 import type { ServiceDescriptor } from "./workspace.js";
 import { tracingEnvironment } from "./zipkin.js";
 

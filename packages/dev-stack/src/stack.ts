@@ -1,27 +1,16 @@
 import type { Component, ComponentStatus } from "./component.js";
 import type { StackOptions } from "./config.js";
+import type { Infra } from "./infra.js";
 import { kafkaComponent } from "./kafka.js";
 import { mailSinkComponent } from "./mail-sink.js";
 import { postgresComponent } from "./postgres.js";
 import { registryComponent, schemaRegistryUrl } from "./registry.js";
 import { serviceComponents } from "./service-processes.js";
-import { databaseLogin, databaseUrl, KAFKA_ADMIN_LOGIN, type KafkaLogin } from "./services.js";
+import { databaseLogin, databaseUrl, KAFKA_ADMIN_LOGIN } from "./services.js";
 import { discoverServices, SERVICE_NAMES, type ServiceName } from "./workspace.js";
 import { zipkinComponent } from "./zipkin.js";
 
-/** Where every piece of infrastructure is reached; the same shape whether started here or given. */
-export interface Infra {
-  readonly kafkaBrokers: readonly string[];
-  /** The login tests, benches and provisioning use (the broker's admin); none for a PLAINTEXT broker. */
-  readonly kafkaLogin?: KafkaLogin;
-  /** TLS to the brokers. */
-  readonly kafkaSsl?: boolean;
-  readonly schemaRegistryUrl: string;
-  readonly databaseUrls: Readonly<Record<ServiceName, string>>;
-  readonly smtpUrl: string;
-  /** MailDev's REST API (`GET /email`, `DELETE /email/all`). */
-  readonly mailApiUrl: string;
-}
+export type { Infra } from "./infra.js";
 
 export interface Stack {
   /** Starts what is not running, in dependency order; returns the names of what it started. */

@@ -3,11 +3,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { kafkaConfig, kafkaLoginEnvironment, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { brokerEnvironment, quietKafka, testInfra, uniqueName, withAdmin } from "@herald/dev-stack/testing";
 import { createEventSerde, EVENT_SCHEMAS } from "@herald/events";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { type Admin, Kafka, logLevel } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONTACT, type Field } from "./fixtures/builds.js";
 
 /**
  * Runs the commands of docs/changing-events.md and checks their output against the chapter. Each
@@ -21,11 +21,7 @@ const CHAPTER = readFileSync(join(ROOT, "docs/changing-events.md"), "utf8");
 const DOC_REGISTRY = "http://127.0.0.1:8081/apis/ccompat/v7";
 
 const infra = testInfra();
-const kafka = new Kafka({
-  clientId: "changing-events-doc",
-  ...kafkaConfig(infra),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = quietKafka(infra, "changing-events-doc");
 const topic = uniqueName("doc-orders");
 const moved = uniqueName("doc-inventory");
 const lagging = uniqueName("doc-payment");
@@ -59,16 +55,6 @@ function examples(): Example[] {
   return found;
 }
 
-async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** A copy of schemas/ committed in a repository of its own, so `schemas:check` compares with it. */
 function copySchemas(): string {
   const dir = mkdtempSync(join(tmpdir(), "herald-schemas-"));
@@ -80,7 +66,6 @@ function copySchemas(): string {
   return dir;
 }
 
-type Field = { name: string; type: unknown; default?: unknown; doc: string };
 const orderPlacedPath = () => join(schemasDir, "order/OrderPlaced.avsc");
 function editOrderPlaced(edit: (fields: Field[]) => Field[]): void {
   const schema = JSON.parse(readFileSync(orderPlacedPath(), "utf8")) as { fields: Field[] };
@@ -99,28 +84,10 @@ const states: Record<string, () => Promise<void>> = {
   },
   async breaking() {
     execFileSync("git", ["checkout", "-q", "--", "."], { cwd: schemasDir });
-    editOrderPlaced((fields) =>
-      fields.map((field) =>
-        field.name === "customerEmail"
-          ? {
-              name: "contact",
-              doc: "How to reach the customer about this order.",
-              type: {
-                type: "record",
-                name: "CustomerContact",
-                doc: "The customer's contact for this order.",
-                fields: [
-                  { name: "email", type: "string", doc: "Address the order's mails go to." },
-                  { name: "phone", type: ["null", "string"], default: null, doc: "Phone number, if given." },
-                ],
-              },
-            }
-          : field,
-      ),
-    );
+    editOrderPlaced((fields) => fields.map((field) => (field.name === "customerEmail" ? CONTACT : field)));
   },
   async "window-open"() {
-    await withAdmin(async (admin) => {
+    await withAdmin(kafka, async (admin) => {
       await admin.createTopics({
         topics: [{ topic }, { topic: `${topic}.v2` }].map((t) => ({ ...t, numPartitions: 1 })),
         waitForLeaders: true,
@@ -140,7 +107,7 @@ const states: Record<string, () => Promise<void>> = {
     );
   },
   async "window-closed"() {
-    await withAdmin((admin) =>
+    await withAdmin(kafka, (admin) =>
       admin.setOffsets({
         groupId: lagging,
         topic: `${topic}.v2`,
@@ -171,9 +138,7 @@ function run(command: string): Promise<{ code: number; output: string }> {
         env: {
           ...process.env,
           HERALD_SCHEMAS_DIR: schemasDir,
-          SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
-          KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-          ...kafkaLoginEnvironment(infra.kafkaLogin),
+          ...brokerEnvironment(infra),
         },
       },
       (error, stdout, stderr) =>
@@ -193,7 +158,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (schemasDir) rmSync(schemasDir, { recursive: true, force: true });
-  await withAdmin(async (admin) => {
+  await withAdmin(kafka, async (admin) => {
     await admin.deleteGroups([moved, lagging]).catch(() => {});
     await admin.deleteTopics({ topics: [topic, `${topic}.v2`] }).catch(() => {});
   });

@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
 import {
   createScratchSchema,
-  kafkaConfig,
+  quietKafka,
   type ScratchSchema,
   testInfra,
   uniqueName,
+  withAdmin,
 } from "@herald/dev-stack/testing";
 import { sampleEvent } from "@herald/events/testing";
 import { outboxMigrations } from "@herald/outbox";
 import { runMigrations } from "@herald/service-kit";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { type Admin, Kafka, logLevel, type Producer } from "kafkajs";
+import type { Producer } from "kafkajs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./client.js";
@@ -24,7 +25,7 @@ import { type ReaderProcess, runScript, startReader } from "./fixtures/processes
  */
 
 const infra = testInfra();
-const kafka = new Kafka({ clientId: "rollout-test", ...kafkaConfig(infra), logLevel: logLevel.NOTHING });
+const kafka = quietKafka(infra, "rollout-test");
 const registry = new SchemaRegistry({ host: infra.schemaRegistryUrl, clientId: "rollout-test" });
 const readers: ReaderProcess[] = [];
 const scratches: ScratchSchema[] = [];
@@ -33,16 +34,6 @@ const topics: string[] = [];
 const groups: string[] = [];
 const subjects: string[] = [];
 let producer: Producer;
-
-async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 beforeAll(async () => {
   producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -54,7 +45,7 @@ afterAll(async () => {
   await producer?.disconnect();
   await Promise.all(pools.map((pool) => pool.end()));
   await Promise.all(scratches.map((scratch) => scratch.drop()));
-  await withAdmin(async (admin) => {
+  await withAdmin(kafka, async (admin) => {
     await admin.deleteGroups(groups).catch(() => {});
     await admin.deleteTopics({ topics: [...topics, ...groups.map((g) => `${g}.dlq`)] }).catch(() => {});
   });
@@ -67,7 +58,7 @@ afterAll(async () => {
 
 async function createTopic(name: string, partitions: number): Promise<string> {
   topics.push(name);
-  await withAdmin((admin) =>
+  await withAdmin(kafka, (admin) =>
     admin.createTopics({ topics: [{ topic: name, numPartitions: partitions }], waitForLeaders: true }),
   );
   return name;
@@ -152,7 +143,7 @@ async function handledAll(pool: pg.Pool, eventIds: readonly string[]): Promise<H
 
 /** Messages on a group's dead-letter topic (the runtime creates it when the consumer starts). */
 async function deadLetters(groupId: string): Promise<number> {
-  return withAdmin(async (admin) => {
+  return withAdmin(kafka, async (admin) => {
     const offsets = await admin.fetchTopicOffsets(`${groupId}.dlq`);
     return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   });
@@ -182,7 +173,7 @@ describe("an additive change rolled out while old and new builds run side by sid
     await reader("v1", topic, groupId, db.url);
     await reader("gift", topic, groupId, db.url);
     await eventually(async () => {
-      const [group] = (await withAdmin((admin) => admin.describeGroups([groupId]))).groups;
+      const [group] = (await withAdmin(kafka, (admin) => admin.describeGroups([groupId]))).groups;
       return group?.state === "Stable" && group.members.length === 2 ? true : undefined;
     }, 60_000);
 

@@ -1,15 +1,15 @@
 import {
   createScratchSchema,
-  kafkaConfig,
+  quietKafka,
   type ScratchSchema,
   startSystem,
   testInfra,
   uniqueName,
+  withAdmin,
 } from "@herald/dev-stack/testing";
 import { createEventSerde, type DomainEvent } from "@herald/events";
 import { type Consumer, createConsumer, outboxMigrations } from "@herald/outbox";
 import { runMigrations } from "@herald/service-kit";
-import { type Admin, Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createClient, eventually, orderRequest } from "./client.js";
@@ -26,21 +26,7 @@ let scratch: ScratchSchema;
 let pool: pg.Pool;
 let consumer: Consumer | undefined;
 let groupId: string | undefined;
-const kafka = new Kafka({
-  clientId: "fraud-check",
-  ...kafkaConfig(infra),
-  logLevel: logLevel.NOTHING,
-});
-
-async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const kafka = quietKafka(infra, "fraud-check");
 
 beforeAll(async () => {
   client = await createClient(await startSystem(infra));
@@ -70,7 +56,7 @@ afterAll(async () => {
   // The group and the dead-letter topic the runtime created for it are this test's own.
   if (groupId) {
     const group = groupId;
-    await withAdmin(async (admin) => {
+    await withAdmin(kafka, async (admin) => {
       await admin.deleteGroups([group]).catch(() => {});
       await admin.deleteTopics({ topics: [`${group}.dlq`] }).catch(() => {});
     });
@@ -109,7 +95,7 @@ describe("a new consumer group added without touching any producer", () => {
     // What is on the topic right now, all of it written before this group existed.
     const group = uniqueName("fraud-check");
     groupId = group;
-    const { existingGroups, ends } = await withAdmin(async (admin) => ({
+    const { existingGroups, ends } = await withAdmin(kafka, async (admin) => ({
       existingGroups: (await admin.listGroups()).groups.map((group) => group.groupId),
       ends: (await admin.fetchTopicOffsets("orders")).filter((end) => Number(end.high) > 0),
     }));
@@ -158,7 +144,7 @@ describe("a new consumer group added without touching any producer", () => {
 
     // From the beginning: through everything the topic held before the group existed.
     await eventually(async () => {
-      const [committed] = await withAdmin((admin) =>
+      const [committed] = await withAdmin(kafka, (admin) =>
         admin.fetchOffsets({ groupId: group, topics: ["orders"] }),
       );
       const reached = ends.every((end) =>

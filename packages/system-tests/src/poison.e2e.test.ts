@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { kafkaConfig, startSystem, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { quietKafka, startSystem, testInfra, uniqueName, withAdmin } from "@herald/dev-stack/testing";
 import { TOPICS, type TopicName } from "@herald/events";
 import { HEADERS } from "@herald/outbox";
-import { type Admin, Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createClient, eventually, orderRequest } from "./client.js";
@@ -33,11 +32,7 @@ const GROUP_SERVICE = {
 } as const;
 
 const infra = testInfra();
-const kafka = new Kafka({
-  clientId: "poison-test",
-  ...kafkaConfig(infra),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = quietKafka(infra, "poison-test");
 /** Every key this run writes starts with it, so its dead letters and parked keys are told from others'. */
 const run = uniqueName("poison");
 let client: Client;
@@ -65,16 +60,6 @@ async function queryService(
     return (await db.query<Record<string, string>>(sql, values)).rows;
   } finally {
     await db.end();
-  }
-}
-
-async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
   }
 }
 
@@ -108,7 +93,7 @@ async function writePoison(): Promise<Poison[]> {
   try {
     for (const topic of Object.keys(READERS) as TopicName[]) {
       const name = TOPICS[topic].name;
-      const partitions = await withAdmin((admin) => admin.fetchTopicOffsets(name));
+      const partitions = await withAdmin(kafka, (admin) => admin.fetchTopicOffsets(name));
       for (const { partition } of partitions)
         for (const [kind, value] of [
           ["garbage", garbage()],
@@ -190,7 +175,7 @@ describe("poison messages on every topic", () => {
           READERS[topic].includes(group),
         );
         await eventually(async () => {
-          const committed = await withAdmin((admin) =>
+          const committed = await withAdmin(kafka, (admin) =>
             admin.fetchOffsets({ groupId: group, topics: topics.map((topic) => TOPICS[topic].name) }),
           );
           const behind = poisons.filter((poison) => {

@@ -1,19 +1,20 @@
 import {
   createScratchSchema,
-  kafkaConfig,
+  quietKafka,
   type ScratchSchema,
   testInfra,
   uniqueName,
+  withAdmin,
 } from "@herald/dev-stack/testing";
-import { createEventSerde, type DomainEvent, EVENT_SCHEMAS, fullNameOf } from "@herald/events";
+import { createEventSerde, type DomainEvent, fullNameOf } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import { type Consumer, createConsumer, outboxMigrations } from "@herald/outbox";
 import { runMigrations } from "@herald/service-kit";
 import { SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
-import { type Admin, Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./client.js";
+import { BUILDS, type BuildSchema } from "./fixtures/builds.js";
 
 /**
  * A schema change as a producer team would ship it: v2 of OrderPlaced adds a field with a default,
@@ -27,48 +28,24 @@ const registryUrl = infra.schemaRegistryUrl;
 /** A topic of this run's own; its subject follows the TopicRecordName strategy, as Herald's do. */
 const topic = uniqueName("evolution");
 const subject = `${topic}-${fullNameOf("OrderPlaced")}`;
-const kafka = new Kafka({
-  clientId: "evolution-test",
-  ...kafkaConfig(infra),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = quietKafka(infra, "evolution-test");
 
-type AvroRecord = { fields: { name: string; type: unknown; default?: unknown; doc?: string }[] };
-const v1 = EVENT_SCHEMAS.OrderPlaced.schema as unknown as AvroRecord;
-const v2: AvroRecord = {
-  ...v1,
-  fields: [
-    ...v1.fields,
-    {
-      name: "giftMessage",
-      type: ["null", "string"],
-      default: null,
-      doc: "A note to print on the packing slip; null for none.",
-    },
-  ],
-};
+type AvroRecord = Pick<BuildSchema, "fields">;
+const v1: AvroRecord = BUILDS.v1.schema;
+/** The additive change: an optional field with a default (the rollout test's `gift` build). */
+const v2: AvroRecord = BUILDS.gift.schema;
 
 let scratch: ScratchSchema | undefined;
 let pool: pg.Pool | undefined;
 let consumer: Consumer | undefined;
 let groupId: string | undefined;
 
-async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const registry = new SchemaRegistry({ host: registryUrl, clientId: "evolution-test" });
 /** This build's OrderPlaced, registered as every service registers it (the client sets the subject to BACKWARD on first use). */
 let id1: number;
 
 beforeAll(async () => {
-  await withAdmin((admin) =>
+  await withAdmin(kafka, (admin) =>
     admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true }),
   );
   ({ id: id1 } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject }));
@@ -79,7 +56,7 @@ afterAll(async () => {
   await pool?.end();
   await scratch?.drop();
   const topics = [topic, ...(groupId ? [`${groupId}.dlq`] : [])];
-  await withAdmin(async (admin) => {
+  await withAdmin(kafka, async (admin) => {
     await admin.deleteTopics({ topics }).catch(() => {});
     if (groupId) await admin.deleteGroups([groupId]).catch(() => {});
   });

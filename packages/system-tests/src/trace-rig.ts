@@ -1,6 +1,7 @@
-import { createScratchSchema, kafkaConfig, testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { createScratchSchema, quietKafka, testInfra, uniqueName, withAdmin } from "@herald/dev-stack/testing";
 import { outboxMigrations } from "@herald/outbox";
-import { Kafka, logLevel } from "kafkajs";
+import { runMigrations } from "@herald/service-kit";
+import type { Kafka } from "kafkajs";
 import pg from "pg";
 import { zipkin } from "./trace-zipkin.js";
 
@@ -14,19 +15,9 @@ export async function scratchOutbox(prefix: string): Promise<{
   drop(): Promise<void>;
 }> {
   const scratch = await createScratchSchema(testInfra().databaseUrls.order, prefix);
-  const setup = new pg.Client({ connectionString: scratch.url });
-  await setup.connect();
-  try {
-    for (const migration of outboxMigrations) {
-      await setup.query("BEGIN");
-      await setup.query(migration.sql);
-      await setup.query("COMMIT");
-    }
-  } finally {
-    await setup.end();
-  }
   const pool = new pg.Pool({ connectionString: scratch.url, max: 6 });
   pool.on("error", () => {});
+  await runMigrations(pool, outboxMigrations);
   return {
     pool,
     url: scratch.url,
@@ -41,35 +32,22 @@ export async function scratchOutbox(prefix: string): Promise<{
 export async function scratchTopics(
   names: readonly string[],
 ): Promise<{ kafka: Kafka; prefix: string; drop(): Promise<void> }> {
-  const kafka = new Kafka({
-    clientId: "trace-test",
-    ...kafkaConfig(testInfra()),
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = quietKafka(testInfra(), "trace-test");
   const prefix = `${uniqueName("traced")}.`;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({
+  await withAdmin(kafka, (admin) =>
+    admin.createTopics({
       topics: names.map((name) => ({ topic: `${prefix}${name}`, numPartitions: 1 })),
       waitForLeaders: true,
-    });
-  } finally {
-    await admin.disconnect();
-  }
+    }),
+  );
   return {
     kafka,
     prefix,
-    async drop() {
-      const cleanup = kafka.admin();
-      await cleanup.connect();
-      try {
-        const mine = (await cleanup.listTopics()).filter((topic) => topic.startsWith(prefix));
-        await cleanup.deleteTopics({ topics: mine }).catch(() => {});
-      } finally {
-        await cleanup.disconnect();
-      }
-    },
+    drop: () =>
+      withAdmin(kafka, async (admin) => {
+        const mine = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+        await admin.deleteTopics({ topics: mine }).catch(() => {});
+      }),
   };
 }
 

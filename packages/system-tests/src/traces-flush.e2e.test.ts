@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { kafkaLoginEnvironment, testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
+import { brokerEnvironment, testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import { sampleEvent } from "@herald/events/testing";
 import { enqueue, HEADERS } from "@herald/outbox";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -43,9 +43,7 @@ describe("a relay process stopping", () => {
       env: {
         ...process.env,
         DATABASE_URL: outbox.url,
-        KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-        ...kafkaLoginEnvironment(infra.kafkaLogin),
-        SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
+        ...brokerEnvironment(infra),
         RELAY_TOPIC_PREFIX: topics.prefix,
         RELAY_CLIENT_ID: clientId,
         ...tracedEnvironment(60_000),

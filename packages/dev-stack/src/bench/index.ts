@@ -1,4 +1,4 @@
-import type { Infra } from "../stack.js";
+import type { Infra } from "../infra.js";
 
 export interface BenchmarkContext {
   readonly infra: Infra;

@@ -1,7 +1,7 @@
 import { inject } from "vitest";
 import { defaultStackOptions } from "../config.js";
-import { kafkaLoginEnvironment } from "../services.js";
-import type { Infra } from "../stack.js";
+import { brokerEnvironment } from "../environment.js";
+import type { Infra } from "../infra.js";
 import { zipkinUrl } from "../zipkin.js";
 
 declare module "vitest" {
@@ -26,12 +26,8 @@ export function serviceEnvironment(
 ): NodeJS.ProcessEnv {
   const infra = testInfra();
   return {
-    KAFKA_BROKERS: infra.kafkaBrokers.join(","),
     // Tests make their own topics and groups, so their services log in as the broker's admin.
-    ...kafkaLoginEnvironment(infra.kafkaLogin),
-    ...(infra.kafkaSsl ? { KAFKA_SSL: "true" } : {}),
-    SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
-    SMTP_URL: infra.smtpUrl,
+    ...brokerEnvironment(infra),
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     ...extra,
@@ -39,10 +35,15 @@ export function serviceEnvironment(
 }
 
 export type { Component } from "../component.js";
+/** What a service's process is told of the run's brokers, schema registry and SMTP server. */
+export { brokerEnvironment } from "../environment.js";
 /** A broker of a test's own (own ports and state dir), for tests that must stop or restart Kafka. */
 export { type KafkaPorts, kafkaComponent } from "../kafka.js";
-/** The kafkajs config of the run's (or a private) broker, logged in as its admin: every test's Kafka client. */
-export { kafkaConfig } from "../kafka-client.js";
+/**
+ * The kafkajs config of the run's (or a private) broker, logged in as its admin: every test's Kafka
+ * client; a silent client of it; an admin connected for one use.
+ */
+export { kafkaConfig, quietKafka, withAdmin } from "../kafka-client.js";
 export { uniqueName } from "../names.js";
 export { createScratchSchema, type ScratchSchema } from "../scratch-schema.js";
 export { KAFKA_ADMIN_LOGIN, kafkaLoginEnvironment } from "../services.js";
