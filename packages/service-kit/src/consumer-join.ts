@@ -4,7 +4,12 @@ import type { ConfigOf } from "./config.js";
 import { consumerLogHooks } from "./kafka.js";
 import { groupIdOf } from "./manifest.js";
 import { openPool } from "./postgres.js";
-import type { ServiceConfig, ServiceConfigSpec, ServiceContext, ServiceDefinition } from "./service.js";
+import type {
+  ServiceConfig,
+  ServiceConfigSpec,
+  ServiceContext,
+  ServiceDefinition,
+} from "./service-definition.js";
 import type { Shutdown } from "./shutdown.js";
 
 /** How long a consumer that could not join waits before trying again. */
