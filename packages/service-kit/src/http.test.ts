@@ -4,7 +4,7 @@ import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { authConfigSpec, createAuthenticator } from "./auth.js";
 import { loadConfig } from "./config.js";
-import { createHttpServer, errorResponseRef } from "./http.js";
+import { createHttpServer, errorResponseRef, errorResponses } from "./http.js";
 
 class ShopError extends Error {
   constructor(
@@ -199,5 +199,15 @@ describe("createHttpServer", () => {
       "count",
     ]);
     expect((await server.inject("/docs")).statusCode).toBeLessThan(400);
+  });
+});
+
+describe("errorResponses", () => {
+  it("puts the shared error schema under each status it is given", () => {
+    expect(errorResponses(400, 404, 409)).toEqual({
+      400: errorResponseRef,
+      404: errorResponseRef,
+      409: errorResponseRef,
+    });
   });
 });

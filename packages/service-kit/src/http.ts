@@ -70,6 +70,19 @@ export const errorResponseSchema = {
 /** `{ $ref }` to the shared error schema, for a route's `response` map. */
 export const errorResponseRef = { $ref: "ErrorResponse#" } as const;
 
+/** A route's error answers for its `response` map: the shared error schema under each status. */
+export function errorResponses(...statuses: number[]): Record<number, typeof errorResponseRef> {
+  return Object.fromEntries(statuses.map((status) => [status, errorResponseRef]));
+}
+
+/** The query string of a route that answers what a service holds about one order: `?orderId=<uuid>`. */
+export const orderIdQuerystring = {
+  type: "object",
+  additionalProperties: false,
+  required: ["orderId"],
+  properties: { orderId: { type: "string", format: "uuid", description: "the order's id" } },
+} as const;
+
 /** A registry with Node's default process metrics; share it with the outbox relay and consumer. */
 export function createMetricsRegistry(service: string): Registry {
   const registry = new Registry();

@@ -19,7 +19,9 @@ export {
   type ErrorResponse,
   errorResponseRef,
   errorResponseSchema,
+  errorResponses,
   type HttpServerOptions,
+  orderIdQuerystring,
   type Readiness,
   type ReadinessCheck,
 } from "./http.js";

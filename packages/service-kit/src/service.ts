@@ -29,14 +29,8 @@ import {
 import { createShutdown, type Shutdown } from "./shutdown.js";
 import { startTelemetry } from "./telemetry.js";
 
-export {
-  type ConsumerTuning,
-  type ServiceConfig,
-  type ServiceConfigSpec,
-  type ServiceContext,
-  type ServiceDefinition,
-  serviceConfigSpec,
-} from "./service-definition.js";
+/** The definition's types and the shared config spec, declared in service-definition.ts. */
+export * from "./service-definition.js";
 
 /** The shared keys of a service's config (its spec extends {@link serviceConfigSpec}, so they are there). */
 function sharedConfig(config: unknown): ServiceConfig {

@@ -1,4 +1,4 @@
-import { errorResponseRef } from "@herald/service-kit";
+import { errorResponses } from "@herald/service-kit";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import type { Rebuild } from "./rebuild.js";
@@ -34,9 +34,7 @@ export function registerRebuildRoutes(app: FastifyInstance, options: RebuildRout
         summary: "Replays every topic into fresh read models and swaps them in (202; progress at GET)",
         response: {
           202: generation,
-          401: errorResponseRef,
-          403: errorResponseRef,
-          409: errorResponseRef,
+          ...errorResponses(401, 403, 409),
         },
       },
     },

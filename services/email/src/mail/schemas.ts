@@ -1,16 +1,11 @@
-import { errorResponseRef } from "@herald/service-kit";
+import { errorResponseRef, orderIdQuerystring } from "@herald/service-kit";
 
 export const listEmailsSchema = {
   tags: ["emails"],
   summary: "The mails about one order",
   description:
     "Every mail recorded for the order, oldest first, with its Message-ID, status (PENDING, SENT, FAILED) and attempts. An order with no mail yet answers an empty list.",
-  querystring: {
-    type: "object",
-    additionalProperties: false,
-    required: ["orderId"],
-    properties: { orderId: { type: "string", format: "uuid", description: "the order's id" } },
-  },
+  querystring: orderIdQuerystring,
   response: {
     200: {
       type: "object",

@@ -1,4 +1,4 @@
-import { errorResponseRef } from "@herald/service-kit";
+import { errorResponseRef, orderIdQuerystring } from "@herald/service-kit";
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import { findReservations } from "./repository.js";
@@ -46,12 +46,7 @@ export const reservationSchema = {
 const listReservationsSchema = {
   tags: ["reservations"],
   summary: "The reservation of an order (an empty list when the order is unknown here)",
-  querystring: {
-    type: "object",
-    additionalProperties: false,
-    required: ["orderId"],
-    properties: { orderId: { type: "string", format: "uuid" } },
-  },
+  querystring: orderIdQuerystring,
   response: {
     200: {
       type: "object",

@@ -1,4 +1,4 @@
-import { errorResponseRef } from "@herald/service-kit";
+import { errorResponseRef, errorResponses } from "@herald/service-kit";
 
 /** Stock is counted in whole units; more than a billion of anything is a typo, not a delivery. */
 export const MAX_ON_HAND = 1_000_000_000;
@@ -67,15 +67,7 @@ export const setStockSchema = {
   },
   response: {
     200: stockLevel,
-    400: errorResponseRef,
-    401: errorResponseRef,
-    403: errorResponseRef,
-    404: errorResponseRef,
-    409: errorResponseRef,
-    412: errorResponseRef,
-    413: errorResponseRef,
-    415: errorResponseRef,
-    428: errorResponseRef,
+    ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415, 428),
   },
 } as const;
 
@@ -95,13 +87,6 @@ export const adjustStockSchema = {
   },
   response: {
     200: stockLevel,
-    400: errorResponseRef,
-    401: errorResponseRef,
-    403: errorResponseRef,
-    404: errorResponseRef,
-    409: errorResponseRef,
-    413: errorResponseRef,
-    415: errorResponseRef,
-    422: errorResponseRef,
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422),
   },
 } as const;

@@ -1,4 +1,4 @@
-import { errorResponseRef } from "@herald/service-kit";
+import { errorResponseRef, orderIdQuerystring } from "@herald/service-kit";
 
 const money = {
   type: "object",
@@ -62,12 +62,7 @@ const paymentView = { $ref: "PaymentView#" } as const;
 export const listPaymentsSchema = {
   tags: ["payments"],
   summary: "The payments of an order (at most one: an order is charged once)",
-  querystring: {
-    type: "object",
-    additionalProperties: false,
-    required: ["orderId"],
-    properties: { orderId: { type: "string", format: "uuid" } },
-  },
+  querystring: orderIdQuerystring,
   response: {
     200: {
       type: "object",
