@@ -44,6 +44,8 @@ export function sagaOf(options: {
     currency,
   };
   const customer = { customerId: "cust-42", customerEmail: "ada@example.com" };
+  /** What every event about the order as a whole carries. */
+  const order = { orderId, ...customer, lines: [...lines], total };
   const stock = lines.map(({ sku, quantity }) => ({ sku, quantity }));
   const correlationId = randomUUID();
   const events: DomainEvent[] = [];
@@ -65,10 +67,7 @@ export function sagaOf(options: {
   };
 
   emit("OrderPlaced", "order", {
-    orderId,
-    ...customer,
-    lines: [...lines],
-    total,
+    ...order,
     paymentMethodToken: outcome === "payment_failed" ? "tok_declined" : "tok_visa",
     shippingAddress: address,
   });
@@ -81,10 +80,7 @@ export function sagaOf(options: {
     });
     terminalAt = at;
     emit("OrderCancelled", "order", {
-      orderId,
-      ...customer,
-      lines: [...lines],
-      total,
+      ...order,
       reason: "OUT_OF_STOCK",
       detail: `${first.sku}: 0 of ${first.quantity} available`,
     });
@@ -106,14 +102,7 @@ export function sagaOf(options: {
         detail: null,
       });
       terminalAt = at;
-      emit("OrderCancelled", "order", {
-        orderId,
-        ...customer,
-        lines: [...lines],
-        total,
-        reason: "PAYMENT_FAILED",
-        detail: null,
-      });
+      emit("OrderCancelled", "order", { ...order, reason: "PAYMENT_FAILED", detail: null });
       cause = failed;
       emit("InventoryReleased", "inventory", { orderId, lines: stock });
     } else {
@@ -121,7 +110,7 @@ export function sagaOf(options: {
       const paymentId = `pay-${randomUUID()}`;
       emit("PaymentProcessed", "payment", { orderId, paymentId, amount: total });
       terminalAt = at;
-      const confirmed = emit("OrderConfirmed", "order", { orderId, ...customer, lines: [...lines], total });
+      const confirmed = emit("OrderConfirmed", "order", order);
       emit("EmailSent", "email", {
         orderId,
         periodId: null,
@@ -132,10 +121,7 @@ export function sagaOf(options: {
       if (outcome === "cancelled_after_confirm") {
         cause = confirmed;
         const cancelled = emit("OrderCancelled", "order", {
-          orderId,
-          ...customer,
-          lines: [...lines],
-          total,
+          ...order,
           reason: "CUSTOMER_REQUEST",
           detail: null,
         });

@@ -40,8 +40,8 @@ export type FactUpdate =
   | { readonly kind: "PAID"; readonly orderId: string; readonly amount: Money }
   | { readonly kind: "REFUNDED"; readonly orderId: string; readonly amount: Money };
 
-/** A mail to record: its identity, recipient, what it is about and its rendered content. */
-export interface MailDraft {
+/** What a mail is, from its draft to its last attempt: its identity, recipient and what it is about. */
+export interface MailHeader {
   readonly messageId: string;
   readonly template: EmailTemplate;
   readonly recipient: string;
@@ -49,6 +49,10 @@ export interface MailDraft {
   readonly periodId: string | null;
   /** The metadata of the event the mail answers: EmailSent/EmailFailed are caused by it. */
   readonly cause: Metadata;
+}
+
+/** A mail to record: its header and its rendered content. */
+export interface MailDraft extends MailHeader {
   readonly content: RenderedMail;
 }
 

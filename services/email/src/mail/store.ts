@@ -1,7 +1,7 @@
 import type { EmailTemplate, Metadata, Money, ShippingAddress } from "@herald/events";
 import { tracedCause } from "@herald/outbox";
 import type pg from "pg";
-import type { FactUpdate, MailDraft, OrderFacts } from "./compose.js";
+import type { FactUpdate, MailDraft, MailHeader, OrderFacts } from "./compose.js";
 
 type Db = pg.Pool | pg.ClientBase;
 
@@ -82,13 +82,7 @@ export async function recordMail(tx: pg.ClientBase, draft: MailDraft): Promise<b
 }
 
 /** A PENDING mail the sender holds for one attempt. */
-export interface ClaimedMail {
-  readonly messageId: string;
-  readonly template: EmailTemplate;
-  readonly recipient: string;
-  readonly orderId: string | null;
-  readonly periodId: string | null;
-  readonly cause: Metadata;
+export interface ClaimedMail extends MailHeader {
   readonly subject: string;
   readonly html: string;
   readonly text: string;

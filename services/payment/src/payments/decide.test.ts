@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   charged,
   charging,
+  chargingAfterTimeouts,
   declined,
   given,
   inventoryReserved,
@@ -18,7 +19,6 @@ import {
   timedOut,
   unavailable,
 } from "../testing/decide-fixtures.js";
-import type { PaymentFact } from "./domain.js";
 
 /**
  * `decide` charging an order: the charge requested once both the order and its stock are in, then
@@ -136,13 +136,7 @@ describe("calling the gateway", () => {
   });
 
   it("never gives up on a charge whose outcome is unknown: only the same key can settle it", () => {
-    const facts: PaymentFact[] = [...charging];
-    for (let attempt = 1; attempt < 6; attempt++)
-      facts.push(
-        { type: "GatewayCallFailed", error: "timeout", retryAt: attempt, inDoubt: true },
-        started("charge", attempt),
-      );
-    given(...facts)
+    given(...chargingAfterTimeouts(5))
       .when(result("charge", timedOut), 100)
       .thenDecides({
         type: "GatewayCallFailed",
@@ -183,13 +177,7 @@ describe("calling the gateway", () => {
 
   it("backs off exponentially up to the cap", () => {
     [500, 1_000, 2_000, 4_000, 4_000].forEach((wait, failedBefore) => {
-      const facts: PaymentFact[] = [...charging];
-      for (let attempt = 1; attempt <= failedBefore; attempt++)
-        facts.push(
-          { type: "GatewayCallFailed", error: "timeout", retryAt: attempt, inDoubt: true },
-          started("charge", attempt),
-        );
-      given(...facts)
+      given(...chargingAfterTimeouts(failedBefore))
         .when(result("charge", timedOut), 100)
         .thenDecides({
           type: "GatewayCallFailed",

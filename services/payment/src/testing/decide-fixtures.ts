@@ -34,15 +34,20 @@ export const metadata = (): Metadata => ({
   traceparent: null,
 });
 
+/** What every event about the order as a whole carries. */
+const order = {
+  orderId: ORDER,
+  customerId: "cust-1",
+  customerEmail: "ada@example.com",
+  lines: [{ sku: "MUG", quantity: 2, unitPrice: eur(1290) }],
+  total: eur(2580),
+};
+
 export const orderPlaced = (token = "tok_visa"): ConsumedEvent => ({
   type: "OrderPlaced",
   data: {
     metadata: metadata(),
-    orderId: ORDER,
-    customerId: "cust-1",
-    customerEmail: "ada@example.com",
-    lines: [{ sku: "MUG", quantity: 2, unitPrice: eur(1290) }],
-    total: eur(2580),
+    ...order,
     paymentMethodToken: token,
     shippingAddress: shippingAddress(),
   },
@@ -55,11 +60,7 @@ export const orderCancelled = (): ConsumedEvent => ({
   type: "OrderCancelled",
   data: {
     metadata: metadata(),
-    orderId: ORDER,
-    customerId: "cust-1",
-    customerEmail: "ada@example.com",
-    lines: [{ sku: "MUG", quantity: 2, unitPrice: eur(1290) }],
-    total: eur(2580),
+    ...order,
     reason: "CUSTOMER_REQUEST",
     detail: null,
   },
@@ -112,3 +113,13 @@ export function given(...facts: PaymentFact[]) {
 /** A charge in flight: terms, reservation, request and the call started. */
 export const charging = [terms, { type: "ReservationRecorded" }, requested(), started("charge")] as const;
 export const charged = [...charging, { type: "ChargeSucceeded", reference: "ch_1", at: T0 } as const];
+/** {@link charging} after `count` attempts that each timed out, with the charge's outcome unknown. */
+export function chargingAfterTimeouts(count: number): PaymentFact[] {
+  const facts: PaymentFact[] = [...charging];
+  for (let attempt = 1; attempt <= count; attempt++)
+    facts.push(
+      { type: "GatewayCallFailed", error: "timeout", retryAt: attempt, inDoubt: true },
+      started("charge", attempt),
+    );
+  return facts;
+}
