@@ -119,6 +119,10 @@ export default {
         cpu.push(
           `${label} at ${perSecond}/s: ${cpuPer100(before, cpuSeconds(options.stateDir), result.orders)}`,
         );
+        if (result.refused > 0)
+          cpu.push(
+            `${label} at ${perSecond}/s refused ${result.refused}: ${[...result.refusals].map(([why, n]) => `${why} ×${n}`).join(", ")}`,
+          );
         return result;
       };
 

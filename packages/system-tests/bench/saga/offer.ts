@@ -17,6 +17,8 @@ export interface LoadResult {
   readonly stuck: number;
   /** POSTs not answered 202. */
   readonly refused: number;
+  /** Why, by answer ("400 ORDER_INVALID", "network: …") and how often: a refused load says what refused it. */
+  readonly refusals: ReadonlyMap<string, number>;
   /** Orders terminal in time per second, from the first one terminal to the last. */
   readonly sustained: number;
   /** Due time (the schedule, not the send) → OrderConfirmed seen on Kafka, ms, ascending. */
@@ -48,6 +50,10 @@ export async function offer(
   const total = Math.round(perSecond * seconds);
   const placed: { due: number; orderId?: string; answeredAt?: number }[] = [];
   const sends: Promise<void>[] = [];
+  const refusals = new Map<string, number>();
+  const refuse = (why: string): void => {
+    refusals.set(why, (refusals.get(why) ?? 0) + 1);
+  };
   const started = performance.now();
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / perSecond;
@@ -68,9 +74,9 @@ export async function offer(
           if (response.status === 202) {
             entry.orderId = (JSON.parse(text) as { orderId: string }).orderId;
             entry.answeredAt = performance.now();
-          }
+          } else refuse(`${response.status} ${text.match(/"code":"([A-Z_]+)"/)?.[1] ?? text.slice(0, 80)}`);
         })
-        .catch(() => {}),
+        .catch((error: Error) => refuse(`network: ${error.message}`)),
     );
     if (i % perSecond === 0) progress(`sending (${i}/${total})`);
   }
@@ -105,6 +111,7 @@ export async function offer(
     cancelled: ends.filter((end) => end?.type === "OrderCancelled").length,
     stuck: accepted.length - inTime.length,
     refused: total - accepted.length,
+    refusals,
     // n orders terminal over a span holds n - 1 intervals.
     sustained: span > 0 ? (inTime.length - 1) / span : 0,
     toConfirmed: accepted
