@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import type { Role } from "./auth.js";
 import { issueDevelopmentToken } from "./tokens.js";
@@ -29,3 +30,19 @@ export const testTokens = {
   staff: (role: Role, subject = `${role}-1`) =>
     issueDevelopmentToken({ subject, roles: [role], expiresIn: "1h" }),
 };
+
+/**
+ * The keys and values of a service's `.env.example`, as `node --env-file` reads them; `url` is the
+ * file's, e.g. `new URL("../.env.example", import.meta.url)` from the service's src/.
+ */
+export function readEnvExample(url: URL): Record<string, string> {
+  const lines = readFileSync(url, "utf8").matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm);
+  return Object.fromEntries([...lines].map(([, key = "", value = ""]) => [key, value.trim()]));
+}
+
+/** The settings a service cannot start without, at the development stack's addresses. */
+export const requiredSettings = (service: string) => ({
+  DATABASE_URL: `postgres://herald_${service}:secret@127.0.0.1:5432/herald_${service}`,
+  KAFKA_BROKERS: "127.0.0.1:9092",
+  SCHEMA_REGISTRY_URL: "http://127.0.0.1:8081/apis/ccompat/v7",
+});

@@ -1,22 +1,10 @@
-import { readFileSync } from "node:fs";
 import { ServiceKitError } from "@herald/service-kit";
+import { readEnvExample, requiredSettings } from "@herald/service-kit/testing";
 import { describe, expect, it } from "vitest";
 import { configSpec, loadAnalyticsConfig } from "./config.js";
 
-const required = {
-  DATABASE_URL: "postgres://herald_analytics:pw@127.0.0.1:5432/herald_analytics",
-  KAFKA_BROKERS: "127.0.0.1:9092",
-  SCHEMA_REGISTRY_URL: "http://127.0.0.1:8081/apis/ccompat/v7",
-};
-
-/** The keys of `.env.example`, as `node --env-file` reads them. */
-function envExampleKeys(): string[] {
-  const text = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
-  return text
-    .split("\n")
-    .filter((line) => /^[A-Z_]+=/.test(line))
-    .map((line) => line.slice(0, line.indexOf("=")));
-}
+const required = requiredSettings("analytics");
+const envExampleKeys = () => Object.keys(readEnvExample(new URL("../.env.example", import.meta.url)));
 
 describe("the Analytics configuration", () => {
   it("defaults to port 3005, one-minute periods, an hour of latency, bounded streams and 90 days of facts", () => {

@@ -1,15 +1,9 @@
-import { readFileSync } from "node:fs";
 import { loadConfig } from "@herald/service-kit";
+import { readEnvExample } from "@herald/service-kit/testing";
 import { describe, expect, it } from "vitest";
 import { configSpec } from "./config.js";
 
-const example = Object.fromEntries(
-  [
-    ...readFileSync(new URL("../.env.example", import.meta.url), "utf8").matchAll(
-      /^([A-Z][A-Z0-9_]*)=(.*)$/gm,
-    ),
-  ].map((match) => [match[1]!, match[2]!.trim()]),
-);
+const example = readEnvExample(new URL("../.env.example", import.meta.url));
 
 describe("the Email service's configuration", () => {
   it("documents every key in .env.example, and nothing else", () => {

@@ -1,11 +1,8 @@
+import { requiredSettings } from "@herald/service-kit/testing";
 import { describe, expect, it } from "vitest";
 import { loadPaymentConfig } from "./config.js";
 
-const required = {
-  DATABASE_URL: "postgres://herald_payment:secret@127.0.0.1:5432/herald_payment",
-  KAFKA_BROKERS: "127.0.0.1:9092",
-  SCHEMA_REGISTRY_URL: "http://127.0.0.1:8081/apis/ccompat/v7",
-};
+const required = requiredSettings("payment");
 
 describe("payment configuration", () => {
   it("defaults every optional key", () => {
