@@ -10,6 +10,7 @@ export {
   ROLES,
   type Role,
 } from "./auth.js";
+export { type BackgroundLoop, backgroundLoop } from "./background.js";
 export { type ConfigOf, type ConfigSpec, env, loadConfig, type Variable } from "./config.js";
 export { DEVELOPMENT_KEY_ID } from "./development-keys.js";
 export { ServiceKitError, type ServiceKitErrorCode } from "./errors.js";

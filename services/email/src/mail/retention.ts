@@ -1,3 +1,5 @@
+import { sleep } from "@herald/events";
+import { type BackgroundLoop, backgroundLoop } from "@herald/service-kit";
 import type pg from "pg";
 import type { Logger } from "pino";
 
@@ -17,9 +19,8 @@ export interface RetentionSweeperOptions {
   readonly now?: () => Date;
 }
 
-export interface RetentionSweeper {
-  start(): void;
-  stop(): Promise<void>;
+/** Sweeps every interval once started (see {@link BackgroundLoop}). */
+export interface RetentionSweeper extends BackgroundLoop {
   /** One sweep; how many mails were redacted and how many orders' facts were forgotten. */
   sweepOnce(): Promise<{ mails: number; orders: number }>;
 }
@@ -34,7 +35,6 @@ export interface RetentionSweeper {
 export function createRetentionSweeper(options: RetentionSweeperOptions): RetentionSweeper {
   const { pool, logger } = options;
   const now = options.now ?? (() => new Date());
-  let running: { stop: AbortController; loop: Promise<void> } | undefined;
 
   async function sweepOnce() {
     const before = new Date(now().getTime() - options.retentionDays * 24 * 60 * 60 * 1000);
@@ -80,33 +80,9 @@ export function createRetentionSweeper(options: RetentionSweeperOptions): Retent
       } catch (error) {
         logger.warn({ err: error }, "the retention sweep failed; it runs again later");
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.intervalMs);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await sleep(options.intervalMs, signal);
     }
   }
 
-  return {
-    sweepOnce,
-    start() {
-      if (running) return;
-      const stop = new AbortController();
-      running = { stop, loop: loop(stop.signal) };
-    },
-    async stop() {
-      const current = running;
-      running = undefined;
-      if (!current) return;
-      current.stop.abort();
-      await current.loop;
-    },
-  };
+  return { sweepOnce, ...backgroundLoop(loop) };
 }

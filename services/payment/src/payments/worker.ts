@@ -1,6 +1,6 @@
 import { sleep } from "@herald/events";
 import { enqueueAll, listenForWork, traceWork, type WorkListener } from "@herald/outbox";
-import { withTransaction } from "@herald/service-kit";
+import { backgroundLoop, withTransaction } from "@herald/service-kit";
 import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -84,7 +84,6 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
         registers: [options.metrics],
       })
     : undefined;
-  let running: { stop: AbortController; loop: Promise<void>; listener?: WorkListener } | undefined;
 
   async function claim(limit: number): Promise<Call[]> {
     return withTransaction(pool, async (tx) => {
@@ -239,23 +238,15 @@ export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorke
     }
   }
 
-  return {
-    runOnce,
-    start() {
-      if (running) return;
-      const stop = new AbortController();
-      const listener = fallbackPollMs > 0 ? listenForWork(pool, "herald_payment_work") : undefined;
-      running = { stop, loop: loop(stop.signal, listener), listener };
-    },
-    async stop() {
-      const current = running;
-      running = undefined;
-      if (!current) return;
-      current.stop.abort();
-      await current.loop;
-      await current.listener?.close();
-    },
-  };
+  const background = backgroundLoop(async (signal) => {
+    const listener = fallbackPollMs > 0 ? listenForWork(pool, "herald_payment_work") : undefined;
+    try {
+      await loop(signal, listener);
+    } finally {
+      await listener?.close();
+    }
+  });
+  return { runOnce, ...background };
 }
 
 function newPaymentId(): string {
