@@ -1,5 +1,6 @@
 export { encodeBody, schemaFingerprintOf, validateEvent } from "./avro.js";
 export { type Backoff, backoffCeiling, backoffDelay, sleep } from "./backoff.js";
+export { type ConsumedEvents, consumedEvents, isOrderId } from "./consumed.js";
 export { EventsError, type EventsErrorCode } from "./errors.js";
 export type { DomainEvent, EventOf } from "./events.js";
 export { EVENT_SCHEMAS, type EventSchema } from "./generated/schemas.js";

@@ -1,25 +1,19 @@
-import { createMetadata, type DomainEvent, type TopicName, topicOf } from "@herald/events";
+import { consumedEvents, createMetadata, type DomainEvent, isOrderId } from "@herald/events";
 import { enqueueAll } from "@herald/outbox";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
 import { applyStockChanges, lockStock } from "../stock/stock.js";
 import { announce, decide, stockChanges } from "./decide.js";
-import { CONSUMED_EVENT_TYPES, type ConsumedEvent, type InventoryEvent, type StockLevel } from "./domain.js";
+import { CONSUMED_EVENT_TYPES, type InventoryEvent, type StockLevel } from "./domain.js";
 import { evolve } from "./evolve.js";
 import { lockReservation, saveReservation } from "./repository.js";
 
 export const PRODUCER = "inventory";
 
+const consumed = consumedEvents(CONSUMED_EVENT_TYPES);
 /** The topics carrying the events the Inventory service reacts to. */
-export const CONSUMED_TOPICS: readonly TopicName[] = [...new Set(CONSUMED_EVENT_TYPES.map(topicOf))];
-
-const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
-const consumedTypes: ReadonlySet<string> = new Set(CONSUMED_EVENT_TYPES);
-
-function isConsumed(event: DomainEvent): event is ConsumedEvent {
-  return consumedTypes.has(event.type);
-}
+export const CONSUMED_TOPICS = consumed.topics;
 
 export interface ReactionDependencies {
   readonly logger: Logger;
@@ -43,11 +37,11 @@ export function createInventoryReactions(deps: ReactionDependencies) {
   });
 
   return async (event: DomainEvent, tx: pg.ClientBase): Promise<void> => {
-    if (!isConsumed(event)) return;
+    if (!consumed.has(event)) return;
     const { orderId, metadata } = event.data;
     const log = logger.child({ orderId, eventId: metadata.eventId, correlationId: metadata.correlationId });
     // Order ids are UUIDs; anything else cannot be an order of this system.
-    if (!UUID.test(orderId)) {
+    if (!isOrderId(orderId)) {
       log.warn({ type: event.type }, "skipped an event about an order id that is not a UUID");
       return;
     }

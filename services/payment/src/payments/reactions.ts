@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { DomainEvent, TopicName } from "@herald/events";
-import { topicOf } from "@herald/events";
+import { consumedEvents, type DomainEvent, isOrderId } from "@herald/events";
 import { enqueueAll, tracedCause } from "@herald/outbox";
 import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
@@ -8,18 +7,12 @@ import type { Logger } from "pino";
 import { stamp } from "./announce.js";
 import { announcements, decide } from "./decide.js";
 import { paymentDecider } from "./decider.js";
-import { CONSUMED_EVENT_TYPES, type ConsumedEvent } from "./domain.js";
+import { CONSUMED_EVENT_TYPES } from "./domain.js";
 import { lockPayment, savePayment } from "./repository.js";
 
+const consumed = consumedEvents(CONSUMED_EVENT_TYPES);
 /** The topics carrying the events payment reacts to. */
-export const CONSUMED_TOPICS: readonly TopicName[] = [...new Set(CONSUMED_EVENT_TYPES.map(topicOf))];
-
-const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
-const consumedTypes: ReadonlySet<string> = new Set(CONSUMED_EVENT_TYPES);
-
-function isConsumed(event: DomainEvent): event is ConsumedEvent {
-  return consumedTypes.has(event.type);
-}
+export const CONSUMED_TOPICS = consumed.topics;
 
 export interface ReactionOptions {
   readonly logger: Logger;
@@ -37,14 +30,14 @@ export function createPaymentReactions(options: ReactionOptions) {
   const now = options.now ?? Date.now;
   const newPaymentId = options.newPaymentId ?? randomUUID;
   return async (event: DomainEvent, tx: pg.ClientBase): Promise<void> => {
-    if (!isConsumed(event)) return;
+    if (!consumed.has(event)) return;
     const { orderId, metadata } = event.data;
     const log = options.logger.child({
       orderId,
       eventId: metadata.eventId,
       correlationId: metadata.correlationId,
     });
-    if (!UUID.test(orderId)) {
+    if (!isOrderId(orderId)) {
       log.warn({ type: event.type }, "skipped an event about an order id this system never issues");
       return;
     }
