@@ -161,9 +161,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   const errorStatus = { ...AUTH_ERROR_STATUS, RATE_LIMITED: 429, ...options.errorStatus };
   app.setErrorHandler((error: FastifyError & { details?: ErrorResponse["details"] }, request, reply) => {
     const body = toErrorResponse(error, errorStatus, bodyLimit, String(request.id));
-    if (body.statusCode >= 500) request.log.error({ err: error }, "request failed");
+    if (body.code === "SERVICE_BUSY") request.log.warn(body.message);
+    else if (body.statusCode >= 500) request.log.error({ err: error }, "request failed");
     else request.log.info({ code: body.code, statusCode: body.statusCode }, body.message);
-    if (body.statusCode === 503) reply.header("retry-after", "5");
+    if (body.statusCode === 503) reply.header("retry-after", body.code === "SERVICE_BUSY" ? "1" : "5");
     if (body.statusCode === 401)
       reply.header(
         "www-authenticate",
@@ -214,6 +215,14 @@ function toErrorResponse(
     // A mapped server-side error names its code (what is wrong) but not its message (internals).
     return mapped >= 500 ? { ...hidden(mapped, requestId), code: error.code } : body;
   }
+  // pg-pool's wait for a free connection ran out: the service is overloaded, not broken.
+  if (error.message === POOL_CONNECT_TIMEOUT)
+    return {
+      statusCode: 503,
+      code: "SERVICE_BUSY",
+      message: "too busy to take this request, retry later",
+      requestId,
+    };
   const known = error.code ? FASTIFY_ERRORS[error.code] : undefined;
   const statusCode = error.statusCode ?? 500;
   if (statusCode >= 400 && statusCode < 500) {
@@ -225,6 +234,9 @@ function toErrorResponse(
   }
   return hidden(Math.max(statusCode, 500), requestId);
 }
+
+/** What pg-pool rejects `connect()` with when no connection came free within `connectionTimeoutMillis`. */
+const POOL_CONNECT_TIMEOUT = "timeout exceeded when trying to connect";
 
 function hidden(statusCode: number, requestId: string): ErrorResponse {
   return {

@@ -118,6 +118,20 @@ describe("startService", () => {
     }
   });
 
+  it("answers 503 SERVICE_BUSY with Retry-After, not 500, when no connection of its pool comes free in time", async () => {
+    const { pool } = service.context;
+    const held: pg.PoolClient[] = [];
+    try {
+      while (pool.totalCount < pool.options.max || pool.idleCount > 0) held.push(await pool.connect());
+      const response = await fetch(`${service.url}/echo/kit-${randomUUID()}`, { method: "POST" });
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("1");
+      expect(await response.json()).toMatchObject({ code: "SERVICE_BUSY" });
+    } finally {
+      for (const client of held) client.release();
+    }
+  });
+
   it("survives Postgres ending a connection that is checked out of its pool (as a database restart does)", async () => {
     const client = await service.context.pool.connect();
     const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
