@@ -34,25 +34,16 @@ const NUMBER = `${CELL};text-align:right;white-space:nowrap`;
 export function renderOrderConfirmed(order: OrderSummary): RenderedMail {
   const subject = `Your order ${shortOrderId(order.orderId)} is confirmed`;
   const intro = "Thank you for your order. Your payment has been taken and your order is being prepared.";
-  return {
-    subject,
-    html: page(
-      subject,
-      html`<h1 style="font-size:20px">${subject}</h1>
-<p>${greeting(order.customerName)}</p>
-<p>${intro}</p>
+  return orderMail(subject, order, {
+    html: html`<p>${intro}</p>
 ${linesTable(order.lines, order.total, "Total charged")}
-${order.shippingAddress && html`<h2 style="font-size:16px">Shipping to</h2>${addressBlock(order.shippingAddress)}`}
-${orderReference(order.orderId)}`,
-    ),
-    text: textPage([
-      greeting(order.customerName),
+${order.shippingAddress && html`<h2 style="font-size:16px">Shipping to</h2>${addressBlock(order.shippingAddress)}`}`,
+    text: [
       intro,
       linesText(order.lines, order.total, "Total charged"),
       order.shippingAddress && `Shipping to:\n${indent(addressLines(order.shippingAddress))}`,
-      `Order ${order.orderId}`,
-    ]),
-  };
+    ],
+  });
 }
 
 /** The customer's cancellation: why, in a sentence, what was ordered, and what happens to the money. */
@@ -60,24 +51,30 @@ export function renderOrderCancelled(order: OrderSummary, cancellation: Cancella
   const subject = `Your order ${shortOrderId(order.orderId)} has been cancelled`;
   const why = reasonSentence(cancellation);
   const money = refundSentence(cancellation.refund);
+  return orderMail(subject, order, {
+    html: html`<p>${why}</p>
+${money && html`<p><strong>${money}</strong></p>`}
+${linesTable(order.lines, order.total, "Order total")}`,
+    text: [why, money, linesText(order.lines, order.total, "Order total")],
+  });
+}
+
+/** A mail to the customer about their order: the subject as its heading, the greeting, `body`, the order's id. */
+function orderMail(
+  subject: string,
+  order: OrderSummary,
+  body: { readonly html: SafeHtml; readonly text: readonly (string | null | undefined)[] },
+): RenderedMail {
   return {
     subject,
     html: page(
       subject,
       html`<h1 style="font-size:20px">${subject}</h1>
 <p>${greeting(order.customerName)}</p>
-<p>${why}</p>
-${money && html`<p><strong>${money}</strong></p>`}
-${linesTable(order.lines, order.total, "Order total")}
+${body.html}
 ${orderReference(order.orderId)}`,
     ),
-    text: textPage([
-      greeting(order.customerName),
-      why,
-      money,
-      linesText(order.lines, order.total, "Order total"),
-      `Order ${order.orderId}`,
-    ]),
+    text: textPage([greeting(order.customerName), ...body.text, `Order ${order.orderId}`]),
   };
 }
 

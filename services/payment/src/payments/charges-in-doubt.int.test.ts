@@ -103,8 +103,11 @@ describe("a charge abandoned at its timeout, then the order cancelled", () => {
 describe("a crash between the gateway call and recording its result", () => {
   const LEASE = GATEWAY_TIMEOUT_MS * 2;
 
-  /** A gateway whose caller dies right after the processor took the call: the answer never comes back. */
-  function dyingAfterTheCall(): PaymentGateway & { reached: Promise<void> } {
+  /**
+   * A gateway whose caller dies as it charges: right after the processor took the call ("after":
+   * the answer never comes back), or before its request leaves ("before").
+   */
+  function dying(when: "before" | "after"): PaymentGateway & { reached: Promise<void> } {
     let reached!: () => void;
     const promise = new Promise<void>((resolve) => {
       reached = resolve;
@@ -112,24 +115,7 @@ describe("a crash between the gateway call and recording its result", () => {
     return {
       reached: promise,
       async charge(request: ChargeRequest, call: GatewayCall) {
-        await h.gateway.charge(request, call);
-        reached();
-        return new Promise(() => {});
-      },
-      findCharge: (key, call) => h.gateway.findCharge(key, call),
-      refund: (request, call) => h.gateway.refund(request, call),
-    };
-  }
-
-  /** A gateway whose caller dies before its request leaves. */
-  function dyingBeforeTheCall(): PaymentGateway & { reached: Promise<void> } {
-    let reached!: () => void;
-    const promise = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    return {
-      reached: promise,
-      charge() {
+        if (when === "after") await h.gateway.charge(request, call);
         reached();
         return new Promise(() => {});
       },
@@ -152,7 +138,7 @@ describe("a crash between the gateway call and recording its result", () => {
   }
 
   it("recovers after the lease by calling again with the same key: the processor answers, nothing is charged twice", async () => {
-    const { orderId, t0 } = await crashWhileCharging(dyingAfterTheCall());
+    const { orderId, t0 } = await crashWhileCharging(dying("after"));
     expect(await charges(h, orderId)).toBe(1);
     expect(await paymentOf(h, orderId)).toMatchObject({ status: "PENDING", attempts: 1 });
 
@@ -169,7 +155,7 @@ describe("a crash between the gateway call and recording its result", () => {
   });
 
   it("charges once after a crash before the call left", async () => {
-    const { orderId, t0 } = await crashWhileCharging(dyingBeforeTheCall());
+    const { orderId, t0 } = await crashWhileCharging(dying("before"));
     h.setNow(t0 + LEASE);
     await drain(h);
     expect(await paymentOf(h, orderId)).toMatchObject({ status: "PROCESSED", attempts: 2 });
@@ -178,7 +164,7 @@ describe("a crash between the gateway call and recording its result", () => {
   });
 
   it("cancelled in the window: asks the processor, and refunds the charge it finds", async () => {
-    const { orderId, order, t0 } = await crashWhileCharging(dyingAfterTheCall());
+    const { orderId, order, t0 } = await crashWhileCharging(dying("after"));
     await h.deliver(order.cancelled());
     expect(await paymentOf(h, orderId)).toMatchObject({ status: "PENDING" });
     h.setNow(t0 + LEASE);
@@ -191,7 +177,7 @@ describe("a crash between the gateway call and recording its result", () => {
   });
 
   it("cancelled in the window: finds no charge and voids it, never charging after the cancel", async () => {
-    const { orderId, order, t0 } = await crashWhileCharging(dyingBeforeTheCall());
+    const { orderId, order, t0 } = await crashWhileCharging(dying("before"));
     await h.deliver(order.cancelled());
     h.setNow(t0 + LEASE);
     await drain(h);
