@@ -122,6 +122,13 @@ export function effectsOf(event: DomainEvent): Effects {
     detail,
   });
   const total = one("facts");
+  /** A fact that adds to the running totals only: nothing per minute, no product sold. */
+  const counted = (orderId: string | null, detail: string, ...figures: FigureDelta[]) => ({
+    fact: fact(orderId, detail),
+    figures: [total, ...figures],
+    perMinute: [],
+    skus: [],
+  });
 
   switch (event.type) {
     case "OrderPlaced": {
@@ -173,10 +180,7 @@ export function effectsOf(event: DomainEvent): Effects {
       const { data } = event;
       const units = data.lines.reduce((sum, line) => sum + line.quantity, 0);
       return {
-        fact: fact(data.orderId, `reserved ${plural(units, "unit")}`),
-        figures: [total, one("inventory.reserved")],
-        perMinute: [],
-        skus: [],
+        ...counted(data.orderId, `reserved ${plural(units, "unit")}`, one("inventory.reserved")),
         stage: { stage: "reserved", reason: null },
       };
     }
@@ -185,51 +189,35 @@ export function effectsOf(event: DomainEvent): Effects {
       const short = data.unavailableSkus
         .map((item) => `${item.sku} (${item.requested} wanted, ${item.available} available)`)
         .join(", ");
-      return {
-        fact: fact(data.orderId, `short: ${short}`),
-        figures: [total, one("inventory.reservation_failed")],
-        perMinute: [],
-        skus: [],
-      };
+      return counted(data.orderId, `short: ${short}`, one("inventory.reservation_failed"));
     }
     case "InventoryReleased": {
       const { data } = event;
       const units = data.lines.reduce((sum, line) => sum + line.quantity, 0);
-      return {
-        fact: fact(data.orderId, `released ${plural(units, "unit")}`),
-        figures: [total, one("inventory.released")],
-        perMinute: [],
-        skus: [],
-      };
+      return counted(data.orderId, `released ${plural(units, "unit")}`, one("inventory.released"));
     }
     case "PaymentProcessed": {
       const { data } = event;
       return {
-        fact: fact(data.orderId, `charged ${formatMoney(data.amount)}`),
-        figures: [total, one("payments.processed")],
-        perMinute: [],
-        skus: [],
+        ...counted(data.orderId, `charged ${formatMoney(data.amount)}`, one("payments.processed")),
         stage: { stage: "paid", reason: null },
       };
     }
     case "PaymentFailed": {
       const { data } = event;
-      return {
-        fact: fact(data.orderId, data.detail ? `${data.reason}: ${data.detail}` : data.reason),
-        figures: [total, one("payments.failed"), one("payments.failed_by_reason", data.reason)],
-        perMinute: [],
-        skus: [],
-      };
+      return counted(
+        data.orderId,
+        data.detail ? `${data.reason}: ${data.detail}` : data.reason,
+        one("payments.failed"),
+        one("payments.failed_by_reason", data.reason),
+      );
     }
     case "PaymentRefunded": {
       const { data } = event;
       return {
-        fact: fact(data.orderId, `refunded ${formatMoney(data.amount)}`),
         // The refunded revenue it stands for depends on what was booked for the order: the store
         // works it out from the order's ledger.
-        figures: [total, one("payments.refunded")],
-        perMinute: [],
-        skus: [],
+        ...counted(data.orderId, `refunded ${formatMoney(data.amount)}`, one("payments.refunded")),
         revenue: {
           orderId: data.orderId,
           currency: data.amount.currency,
@@ -240,36 +228,23 @@ export function effectsOf(event: DomainEvent): Effects {
     }
     case "EmailSent": {
       const { data } = event;
-      return {
-        fact: fact(data.orderId, `${data.template} mail sent`),
-        figures: [total, one("emails.sent")],
-        perMinute: [],
-        skus: [],
-      };
+      return counted(data.orderId, `${data.template} mail sent`, one("emails.sent"));
     }
     case "EmailFailed": {
       const { data } = event;
-      return {
-        fact: fact(
-          data.orderId,
-          `${data.template} mail failed: ${withoutRecipient(data.error, data.recipient)}`,
-        ),
-        figures: [total, one("emails.failed")],
-        perMinute: [],
-        skus: [],
-      };
+      return counted(
+        data.orderId,
+        `${data.template} mail failed: ${withoutRecipient(data.error, data.recipient)}`,
+        one("emails.failed"),
+      );
     }
     case "SalesPeriodSummarized": {
       const { data } = event;
-      return {
-        fact: fact(
-          null,
-          `${data.periodId}: ${data.orderCount} placed, ${data.confirmedCount} confirmed, ${data.cancelledCount} cancelled`,
-        ),
-        figures: [total, one("periods.summarized")],
-        perMinute: [],
-        skus: [],
-      };
+      return counted(
+        null,
+        `${data.periodId}: ${data.orderCount} placed, ${data.confirmedCount} confirmed, ${data.cancelledCount} cancelled`,
+        one("periods.summarized"),
+      );
     }
   }
 }
