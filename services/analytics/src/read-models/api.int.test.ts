@@ -1,10 +1,6 @@
-import { serviceEnvironment } from "@herald/dev-stack/testing";
-import { buildServiceApp, createServiceContext } from "@herald/service-kit";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerAnalyticsRoutes } from "../routes.js";
-import { analyticsService } from "../service.js";
-import { type AnalyticsHarness, createAnalyticsHarness, logger, urlOf } from "../testing/harness.js";
+import { type AnalyticsHarness, anotherInstance, createAnalyticsHarness, urlOf } from "../testing/harness.js";
 import { eur, line, sagaOf } from "../testing/scenario.js";
 import type { Summary } from "./queries.js";
 
@@ -60,19 +56,7 @@ describe("the read API", () => {
     h = await createAnalyticsHarness();
     await h.app.listen({ port: 0, host: "127.0.0.1" });
     // A second instance on the same database, without a consumer of its own.
-    const context = createServiceContext(analyticsService, {
-      env: serviceEnvironment(h.scratch.url, { DATABASE_POOL_SIZE: "2", ANALYTICS_STREAM_POLL_MS: "100" }),
-      logger,
-    });
-    other = await buildServiceApp(
-      {
-        ...analyticsService,
-        routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName: h.topicName }),
-      },
-      context,
-    );
-    other.addHook("onClose", () => context.pool.end());
-    await other.listen({ port: 0, host: "127.0.0.1" });
+    other = await anotherInstance(h, { DATABASE_POOL_SIZE: "2", ANALYTICS_STREAM_POLL_MS: "100" });
   });
 
   afterAll(async () => {

@@ -1,12 +1,10 @@
-import { serviceEnvironment, waitFor } from "@herald/dev-stack/testing";
-import { buildServiceApp, createServiceContext, withTransaction } from "@herald/service-kit";
+import { waitFor } from "@herald/dev-stack/testing";
+import { withTransaction } from "@herald/service-kit";
 import { testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEvents } from "../projection/store.js";
-import { registerAnalyticsRoutes } from "../routes.js";
-import { analyticsService } from "../service.js";
-import { type AnalyticsHarness, createAnalyticsHarness, logger, urlOf } from "../testing/harness.js";
+import { type AnalyticsHarness, anotherInstance, createAnalyticsHarness, urlOf } from "../testing/harness.js";
 import { eur, line, sagaOf } from "../testing/scenario.js";
 import { readSummary, type Summary } from "./queries.js";
 import { createSummaryStream } from "./stream.js";
@@ -81,24 +79,12 @@ describe("the summary stream", () => {
     });
     await h.app.listen({ port: 0, host: "127.0.0.1" });
     // A second instance whose only limit is the global one.
-    const context = createServiceContext(analyticsService, {
-      env: serviceEnvironment(h.scratch.url, {
-        DATABASE_POOL_SIZE: "3",
-        ANALYTICS_STREAM_POLL_MS: "100",
-        ANALYTICS_STREAM_MAX_CONNECTIONS: "100",
-        ANALYTICS_STREAM_MAX_PER_CLIENT: "1000",
-      }),
-      logger,
+    wide = await anotherInstance(h, {
+      DATABASE_POOL_SIZE: "3",
+      ANALYTICS_STREAM_POLL_MS: "100",
+      ANALYTICS_STREAM_MAX_CONNECTIONS: "100",
+      ANALYTICS_STREAM_MAX_PER_CLIENT: "1000",
     });
-    wide = await buildServiceApp(
-      {
-        ...analyticsService,
-        routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName: h.topicName }),
-      },
-      context,
-    );
-    wide.addHook("onClose", () => context.pool.end());
-    await wide.listen({ port: 0, host: "127.0.0.1" });
   });
 
   afterAll(async () => {

@@ -1,12 +1,13 @@
-import { type ScratchSchema, uniqueName, waitFor } from "@herald/dev-stack/testing";
+import { type ScratchSchema, serviceEnvironment, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import type { DomainEvent, TopicName } from "@herald/events";
 import { type ConsumeReport, type Consumer, createConsumer } from "@herald/outbox";
-import type { ServiceContext } from "@herald/service-kit";
+import { buildServiceApp, createServiceContext, type ServiceContext } from "@herald/service-kit";
 import {
   createTestKafka,
   type Inject,
   injectAs,
   startServiceUnderTest,
+  testLogger,
   testTokens,
 } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
@@ -49,10 +50,9 @@ export async function createAnalyticsHarness(
   const k = await createTestKafka({ name: "analytics", topics: ANALYTICS_TOPICS, partitions: 3 });
   const topicName = k.topic;
   const groupId = uniqueName("analytics_group");
-  const service = await startServiceUnderTest(
-    { ...analyticsService, routes: (app, ctx) => registerAnalyticsRoutes(app, ctx, { topicName }) },
-    { env: { DATABASE_POOL_SIZE: "6", ANALYTICS_STREAM_POLL_MS: "100", ...options.env } },
-  ).catch(async (error: unknown) => {
+  const service = await startServiceUnderTest(onTopics(topicName), {
+    env: { DATABASE_POOL_SIZE: "6", ANALYTICS_STREAM_POLL_MS: "100", ...options.env },
+  }).catch(async (error: unknown) => {
     await k.close();
     throw error;
   });
@@ -121,6 +121,32 @@ export async function createAnalyticsHarness(
     },
     close,
   };
+}
+
+/** The service with its routes reading the consumer's facts under the harness's topic names. */
+function onTopics(topicName: (topic: TopicName) => string): typeof analyticsService {
+  return {
+    ...analyticsService,
+    routes: (app, context) => registerAnalyticsRoutes(app, context, { topicName }),
+  };
+}
+
+/**
+ * Another instance of the service on the harness's database, with `env` on top of the test
+ * environment and no consumer of its own, listening on loopback; closing it ends its pool.
+ */
+export async function anotherInstance(
+  h: AnalyticsHarness,
+  env: Record<string, string>,
+): Promise<FastifyInstance> {
+  const context = createServiceContext(analyticsService, {
+    env: serviceEnvironment(h.scratch.url, env),
+    logger: testLogger,
+  });
+  const app = await buildServiceApp(onTopics(h.topicName), context);
+  app.addHook("onClose", () => context.pool.end());
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  return app;
 }
 
 /** The base URL of an app listening on loopback. */
