@@ -96,4 +96,12 @@ export const orderMigrations: readonly Migration[] = [
         PRIMARY KEY (order_id, version)
       );`,
   },
+  {
+    id: "order-007-snapshots-latest",
+    sql: `
+      -- last_recorded_at never decreases along a stream, so the latest snapshot of a fold recorded
+      -- by an instant is the first row of this index from there: one row read, not every snapshot.
+      CREATE INDEX order_snapshots_latest
+        ON order_snapshots (order_id, fold_version, last_recorded_at DESC, version DESC);`,
+  },
 ];

@@ -12,7 +12,7 @@ export interface RecordedEvent {
 }
 
 /** A row of `order_events` as stored. */
-export interface EventRow {
+interface EventRow {
   version: number;
   event_type: OrderEvent["type"];
   data: unknown;
@@ -21,7 +21,7 @@ export interface EventRow {
 }
 
 /** The events after version `after` (0: from the first) of the prefix recorded by `$asOf` (null: all). */
-export const STREAM_AFTER = (after: string) => `
+const STREAM_AFTER = (after: string) => `
   SELECT version, event_type, data, schema_fingerprint, recorded_at FROM (
     SELECT *, max(date_trunc('milliseconds', recorded_at)) OVER (ORDER BY version) AS prefix_recorded_at
       FROM order_events WHERE order_id = $1 AND version > ${after}
@@ -81,7 +81,7 @@ export async function readStreamPage(
 }
 
 /** A row of `order_events` in this build's shape. */
-export function toRecorded(row: EventRow): RecordedEvent {
+function toRecorded(row: EventRow): RecordedEvent {
   return {
     version: row.version,
     recordedAt: row.recorded_at,

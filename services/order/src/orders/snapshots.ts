@@ -2,39 +2,33 @@ import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
 import { orderDecider } from "./decider.js";
 import type { Order, OrderState } from "./domain.js";
-import { type EventRow, STREAM_AFTER, toRecorded } from "./event-store.js";
+import { readStream } from "./event-store.js";
 import { ORDER_FOLD_VERSION } from "./evolve.js";
 
 /**
  * The order's state at `asOf` (now, without it), folded from the latest snapshot of this build's
  * fold ({@link ORDER_FOLD_VERSION}) whose events the database had all recorded by then, and the
- * events after it: one query, however long the stream. The same state as folding every event
- * from the first (`readStream`); null when the order did not exist (yet).
+ * events after it: two queries (the snapshot, then the events after its version, which the
+ * planner can then read as a range of the stream's key), however long the stream. The same state
+ * as folding every event from the first (`readStream`); null when the order did not exist (yet).
  */
 export async function loadOrder(
   db: pg.ClientBase | pg.Pool,
   orderId: string,
   asOf?: Date,
 ): Promise<OrderState> {
-  const { rows } = await db.query<EventRow & { snapshot: Order | null }>(
-    `WITH snapshot AS (
-       SELECT version, state FROM order_snapshots
-        WHERE order_id = $1 AND fold_version = $3 AND ($2::timestamptz IS NULL OR last_recorded_at <= $2)
-        ORDER BY version DESC LIMIT 1
-     )
-     SELECT version, NULL AS event_type, NULL::jsonb AS data, NULL AS schema_fingerprint,
-            NULL::timestamptz AS recorded_at, state AS snapshot
-       FROM snapshot
-     UNION ALL
-     SELECT *, NULL::jsonb FROM (${STREAM_AFTER("coalesce((SELECT version FROM snapshot), 0)")}) events
-     ORDER BY version`,
-    [orderId, asOf ?? null, ORDER_FOLD_VERSION],
+  const { rows } = await db.query<{ version: number; state: Order }>(
+    `SELECT version, state FROM order_snapshots
+      WHERE order_id = $1 AND fold_version = $2 AND ($3::timestamptz IS NULL OR last_recorded_at <= $3)
+      ORDER BY last_recorded_at DESC, version DESC LIMIT 1`,
+    [orderId, ORDER_FOLD_VERSION, asOf ?? null],
   );
-  const snapshot = rows[0]?.snapshot ? rows.shift()!.snapshot : null;
+  const snapshot = rows[0];
+  const events = await readStream(db, orderId, { asOf, after: snapshot?.version ?? 0 });
   return foldFacts(
     orderDecider,
-    snapshot,
-    rows.map((row) => toRecorded(row).event),
+    snapshot?.state ?? null,
+    events.map((recorded) => recorded.event),
   );
 }
 
