@@ -1,4 +1,4 @@
-import { testInfra, uniqueName } from "@herald/dev-stack/testing";
+import { rejectionOf, testInfra, uniqueName } from "@herald/dev-stack/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { EventsError } from "./errors.js";
 import { EVENT_SCHEMAS } from "./generated/schemas.js";
@@ -18,14 +18,7 @@ function isolatedSerde(prefix: string) {
   return { serde: createSerde(createRegistryStore(url), subject), subject };
 }
 
-async function failure(promise: Promise<unknown>): Promise<EventsError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EventsError);
-  return error as EventsError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, EventsError);
 
 afterAll(async () => {
   for (const subject of created) {

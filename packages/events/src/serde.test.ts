@@ -1,3 +1,4 @@
+import { rejectionOf } from "@herald/dev-stack/testing";
 import avro from "avsc";
 import { describe, expect, it } from "vitest";
 import { validateEvent } from "./avro.js";
@@ -38,14 +39,7 @@ function memoryStore() {
   return store;
 }
 
-async function failure(promise: Promise<unknown>): Promise<EventsError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(EventsError);
-  return error as EventsError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, EventsError);
 
 function frame(id: number, body: Buffer): Buffer {
   const header = Buffer.alloc(5);
