@@ -94,18 +94,23 @@ async function app(logger = createLogger({ service: "shop", level: "silent" })) 
 
 const CALLER = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+/** POSTs to the app's one route for thing `id`, with the caller's `traceparent` if there is one. */
+function postThing(server: Awaited<ReturnType<typeof app>>, id: number, traceparent?: string) {
+  return server.inject({
+    method: "POST",
+    url: `/things/${id}`,
+    headers: { ...(traceparent ? { traceparent } : {}), "content-type": "application/json" },
+    payload: "{}",
+  });
+}
+
 describe("telemetry", () => {
   it("is off without an endpoint: no spans, no hooks, no trace fields in logs", async () => {
     telemetry = startTelemetry("shop", {});
     expect(telemetry.enabled).toBe(false);
     const { stream, lines } = logLines();
     const server = await app(createLogger({ service: "shop", level: "info", destination: stream }));
-    const response = await server.inject({
-      method: "POST",
-      url: "/things/1",
-      headers: { traceparent: CALLER, "content-type": "application/json" },
-      payload: "{}",
-    });
+    const response = await postThing(server, 1, CALLER);
     expect(response.json()).toEqual({ traceparent: null });
     expect(lines.find((line) => line.msg === "handling")).not.toHaveProperty("trace_id");
     await server.close();
@@ -124,12 +129,7 @@ describe("telemetry", () => {
     });
     const { stream, lines } = logLines();
     const server = await app(createLogger({ service: "shop", level: "info", destination: stream }));
-    const response = await server.inject({
-      method: "POST",
-      url: "/things/7",
-      headers: { traceparent: CALLER, "content-type": "application/json" },
-      payload: "{}",
-    });
+    const response = await postThing(server, 7, CALLER);
     const [span] = (await exported(["post /things/:id"])).filter((s) => s.name === "post /things/:id");
     expect(span).toMatchObject({
       traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
@@ -154,18 +154,8 @@ describe("telemetry", () => {
     });
     const server = await app();
     const unsampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
-    await server.inject({
-      method: "POST",
-      url: "/things/8",
-      headers: { traceparent: unsampled, "content-type": "application/json" },
-      payload: "{}",
-    });
-    await server.inject({
-      method: "POST",
-      url: "/things/9",
-      headers: { "content-type": "application/json" },
-      payload: "{}",
-    });
+    await postThing(server, 8, unsampled);
+    await postThing(server, 9);
     const spans = await exported(["post /things/:id"]);
     expect(spans.map((span) => span.tags?.["url.path"])).toEqual(["/things/9"]);
     await server.close();
