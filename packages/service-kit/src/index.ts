@@ -48,6 +48,7 @@ export { postgresReadiness, withTransaction } from "./postgres.js";
 export { type RateLimit, rateLimits } from "./rate-limits.js";
 export {
   buildServiceApp,
+  type Clock,
   type ConsumerTuning,
   createServiceContext,
   defineService,

@@ -75,8 +75,11 @@ export interface ServiceContext<C extends ServiceConfig = ServiceConfig> {
   /** Verifies the bearer tokens of requests (the HTTP app uses it for every non-public route). */
   readonly auth: Authenticator;
   /** The clock of the service's decisions; tests move it. */
-  readonly now: () => Date;
+  readonly now: Clock;
 }
+
+/** The one clock type: what reads the time (a service's decisions, its workers, tests that move it) takes a Clock. */
+export type Clock = () => Date;
 
 /** Consumer settings a service may tune; the rest is wired by the kit. */
 export type ConsumerTuning = Partial<

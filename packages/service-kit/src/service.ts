@@ -20,6 +20,7 @@ import { groupIdOf } from "./manifest.js";
 import { runMigrations } from "./migrations.js";
 import { openPool, postgresReadiness } from "./postgres.js";
 import {
+  type Clock,
   type ServiceConfig,
   type ServiceConfigSpec,
   type ServiceContext,
@@ -82,7 +83,7 @@ export function defineService<S extends ServiceConfigSpec>(
 /** The context of a service from its environment, without starting anything (tests use it too). */
 export function createServiceContext<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
-  options: { env?: NodeJS.ProcessEnv; logger?: Logger; now?: () => Date } = {},
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger; now?: Clock } = {},
 ): ServiceContext<ConfigOf<S>> {
   const config = loadServiceConfig(definition, options.env ?? process.env);
   const shared = sharedConfig(config);
@@ -153,7 +154,7 @@ export interface RunningService<C extends ServiceConfig = ServiceConfig> {
  */
 export async function startService<S extends ServiceConfigSpec>(
   definition: ServiceDefinition<S>,
-  options: { env?: NodeJS.ProcessEnv; logger?: Logger; now?: () => Date; shutdown?: Shutdown } = {},
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger; now?: Clock; shutdown?: Shutdown } = {},
 ): Promise<RunningService<ConfigOf<S>>> {
   const context = createServiceContext(definition, options);
   const { pool, logger, kafka, serde, metrics } = context;

@@ -16,7 +16,7 @@ export const paymentService = defineService({
   migrations: paymentMigrations,
   consumer: {
     topics: CONSUMED_TOPICS,
-    handler: ({ logger, now }) => createPaymentReactions({ logger, now: () => now().getTime() }),
+    handler: ({ logger, now }) => createPaymentReactions({ logger, now }),
   },
   http: { errorStatus: PAYMENT_ERROR_STATUS, bodyLimit: 16 * 1024 },
   routes(app, { pool }) {
@@ -28,7 +28,7 @@ export const paymentService = defineService({
       gateway: createSimulatedGateway({ pool, latencyMs: config.PAYMENT_GATEWAY_LATENCY_MS }),
       logger: logger.child({ component: "payment-worker" }),
       metrics,
-      now: () => now().getTime(),
+      now,
       gatewayTimeoutMs: config.PAYMENT_GATEWAY_TIMEOUT_MS,
       pollMs: config.PAYMENT_WORKER_POLL_MS,
       retry: {

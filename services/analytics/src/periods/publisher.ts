@@ -1,5 +1,6 @@
 import { createMetadata } from "@herald/events";
 import { enqueue } from "@herald/outbox";
+import type { Clock } from "@herald/service-kit";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
 import { type Period, type PeriodFigures, periodIdOf, periodsDue, summaryEventOf } from "./periods.js";
@@ -8,7 +9,7 @@ export interface PeriodPublisherOptions {
   readonly pool: pg.Pool;
   readonly periodMs: number;
   readonly graceMs: number;
-  readonly now?: () => Date;
+  readonly now?: Clock;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sleep } from "@herald/events";
+import type { Clock } from "@herald/service-kit";
 import { type BackgroundLoop, backgroundLoop } from "@herald/service-kit";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -16,7 +17,7 @@ export interface RetentionSweeperOptions {
   /** Pause between sweeps. */
   readonly intervalMs: number;
   readonly logger: Logger;
-  readonly now?: () => Date;
+  readonly now?: Clock;
 }
 
 /** Sweeps every interval once started (see {@link BackgroundLoop}). */

@@ -1,5 +1,6 @@
 import { backoffCeiling, backoffDelay, createMetadata, type EventOf, sleep } from "@herald/events";
 import { enqueue, listenForWork, traceWork, type WorkListener } from "@herald/outbox";
+import type { Clock } from "@herald/service-kit";
 import { withTransaction } from "@herald/service-kit";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -55,7 +56,7 @@ export interface MailSenderOptions {
    */
   readonly fallbackPollMs?: number;
   readonly metrics?: Registry;
-  readonly now?: () => Date;
+  readonly now?: Clock;
   readonly random?: () => number;
 }
 

@@ -1,5 +1,6 @@
 import { consumedEvents, createMetadata, type DomainEvent, isOrderId } from "@herald/events";
 import { enqueueAll } from "@herald/outbox";
+import type { Clock } from "@herald/service-kit";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { Counter, type Registry } from "prom-client";
@@ -18,7 +19,7 @@ export const CONSUMED_TOPICS = consumed.topics;
 export interface ReactionDependencies {
   readonly logger: Logger;
   readonly metrics?: Registry;
-  readonly now?: () => Date;
+  readonly now?: Clock;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createMetadata, type Metadata } from "@herald/events";
 import { enqueueAll } from "@herald/outbox";
+import type { Clock } from "@herald/service-kit";
 import { withTransaction } from "@herald/service-kit";
 import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
@@ -50,7 +51,7 @@ export const HISTORY_PAGE = { default: 100, max: 1000 } as const;
  */
 export function createOrderHandler(options: {
   pool: pg.Pool;
-  now?: () => Date;
+  now?: Clock;
   maxAttempts?: number;
   /** ORDER_SNAPSHOT_EVERY: the state is stored each time an append crosses a multiple of it. */
   snapshotEvery?: number;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { consumedEvents, type DomainEvent, isOrderId } from "@herald/events";
 import { enqueueAll, tracedCause } from "@herald/outbox";
+import type { Clock } from "@herald/service-kit";
 import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -16,7 +17,7 @@ export const CONSUMED_TOPICS = consumed.topics;
 
 export interface ReactionOptions {
   readonly logger: Logger;
-  readonly now?: () => number;
+  readonly now?: Clock;
   readonly newPaymentId?: () => string;
 }
 
@@ -27,7 +28,8 @@ export interface ReactionOptions {
  * ids this system never issues, are skipped.
  */
 export function createPaymentReactions(options: ReactionOptions) {
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? (() => new Date());
+  const now = () => clock().getTime();
   const newPaymentId = options.newPaymentId ?? randomUUID;
   return async (event: DomainEvent, tx: pg.ClientBase): Promise<void> => {
     if (!consumed.has(event)) return;

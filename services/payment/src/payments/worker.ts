@@ -1,5 +1,6 @@
 import { sleep } from "@herald/events";
 import { enqueueAll, listenForWork, traceWork, type WorkListener } from "@herald/outbox";
+import type { Clock } from "@herald/service-kit";
 import { backgroundLoop, withTransaction } from "@herald/service-kit";
 import { foldFacts } from "@herald/service-kit/decider";
 import type pg from "pg";
@@ -42,7 +43,7 @@ export interface PaymentWorkerOptions {
    */
   readonly maxInFlight?: number;
   readonly metrics?: Registry;
-  readonly now?: () => number;
+  readonly now?: Clock;
 }
 
 export interface PaymentWorker {
@@ -71,7 +72,8 @@ interface Call {
  */
 export function createPaymentWorker(options: PaymentWorkerOptions): PaymentWorker {
   const { pool, gateway, logger, retry } = options;
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? (() => new Date());
+  const now = () => clock().getTime();
   const leaseMs = options.leaseMs ?? options.gatewayTimeoutMs * 2;
   const batchSize = options.batchSize ?? 10;
   const maxInFlight = Math.max(options.maxInFlight ?? 100, batchSize);

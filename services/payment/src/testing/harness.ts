@@ -50,13 +50,14 @@ export interface HarnessOptions {
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   let clock: number | undefined;
   const now = () => clock ?? Date.now();
+  const date = () => new Date(now());
   const { pool, app, close } = await startServiceUnderTest(paymentService, {
     env: { DATABASE_POOL_SIZE: "8" },
     logger,
-    now: () => new Date(now()),
+    now: date,
   });
   const gateway = createSimulatedGateway({ pool, latencyMs: options.latencyMs ?? 0 });
-  const react = createPaymentReactions({ logger, now });
+  const react = createPaymentReactions({ logger, now: date });
   return {
     pool,
     app,
@@ -80,7 +81,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         retry: RETRY,
         gatewayTimeoutMs: GATEWAY_TIMEOUT_MS,
         pollMs: 20,
-        now,
+        now: date,
         ...overrides,
       }),
     setNow(at) {
