@@ -5,7 +5,7 @@ import { notify } from "../retry.js";
 import { IdleState, listenOn, type Wakeup } from "../wakeup.js";
 import { PublicationWatermark } from "../watermark.js";
 import { databaseError, type RelayContext } from "./context.js";
-import type { PendingRead } from "./reading.js";
+import type { PendingRead } from "./rows.js";
 
 /** The channel the outbox's insert trigger notifies, with the outbox's schema as the payload. */
 export const OUTBOX_CHANNEL = "herald_outbox";
