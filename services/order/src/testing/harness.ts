@@ -116,7 +116,8 @@ export async function nothingWritten(h: Harness): Promise<void> {
     orders: await h.count("orders"),
     keys: await h.count("idempotency_keys"),
     outbox: await h.count("outbox"),
-  }).toEqual({ events: 0, orders: 0, keys: 0, outbox: 0 });
+    snapshots: await h.count("order_snapshots"),
+  }).toEqual({ events: 0, orders: 0, keys: 0, outbox: 0, snapshots: 0 });
 }
 
 /** The payment service's PaymentProcessed for the order, caused by `cause`. */
