@@ -1,4 +1,4 @@
-import type { Stack } from "@herald/dev-stack";
+import { SERVICE_NAMES, type Stack } from "@herald/dev-stack";
 import type { Client } from "../client.js";
 
 /**
@@ -23,7 +23,7 @@ export async function sagaTrail(stack: Stack, client: Client, orderId: string): 
     part("analytics saw", async () =>
       (await client.timeline(orderId)).body?.facts?.map((fact) => `${fact.producer}:${fact.type}`),
     ),
-    ...(["order", "inventory", "payment", "email", "analytics"] as const).map((service) =>
+    ...SERVICE_NAMES.map((service) =>
       part(`${service} ready`, async () => {
         const response = await fetch(`${stack.serviceUrl(service)}/health/ready`, {
           signal: AbortSignal.timeout(5_000),
