@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { testInfra } from "@herald/dev-stack/testing";
+import { type PrivatePostgres, startPrivatePostgres, testInfra } from "@herald/dev-stack/testing";
 import pg from "pg";
 import { Registry } from "prom-client";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OutboxError } from "./errors.js";
 import { outboxRig } from "./testing/outbox-rig.js";
 import { orderPlaced, waitFor } from "./testing/support.js";
@@ -33,12 +33,21 @@ describe("the relay under faults", { timeout: 90_000 }, () => {
     const { db, collector } = await setUp();
     const lostSession: OutboxError[] = [];
     const rewound: string[] = [];
+    // What the relay did, for the failure message: a row missing says little without it.
+    const trail: string[] = [];
+    const startedAt = Date.now();
+    const log = (line: string) => trail.push(`+${Date.now() - startedAt} ms ${line}`);
     await relay({
       hooks: {
         error: (error) => {
+          log(`error ${error.code}: ${error.message}`);
           if (error.code === "OUTBOX_DATABASE_UNAVAILABLE") lostSession.push(error);
         },
-        rewound: (rewind) => rewound.push(rewind.issued),
+        rewound: (rewind) => {
+          log(`rewound buckets ${rewind.buckets.join(",")} at issued ${rewind.issued}`);
+          rewound.push(rewind.issued);
+        },
+        bucketsChanged: (buckets) => log(`owns ${buckets.length} buckets`),
       },
     }).start();
     const before = await writeEach(40, (i) => `ord_${i % 8}`);
@@ -57,12 +66,25 @@ describe("the relay under faults", { timeout: 90_000 }, () => {
       [`${pg.escapeIdentifier(db.schema)}.outbox`],
     );
     expect(killed).toEqual([{ killed: true }]);
+    log("killed the relay's session");
     const after = await writeEach(20, (i) => `ord_${i % 8}`);
+    log("wrote the rows after the regression");
     await waitFor(
       "the rows written after the regression",
       () => after.every((id) => collector.seen.has(id)),
-      15_000,
-    );
+    ).catch(async (error: Error) => {
+      const { rows: missing } = await admin.query<{ id: string; bucket: number }>(
+        "SELECT id::text, bucket FROM outbox WHERE event_id = ANY($1::uuid[]) ORDER BY id",
+        [after.filter((id) => !collector.seen.has(id))],
+      );
+      const { rows: cursors } = await admin.query<{ bucket: number; through: string }>(
+        "SELECT bucket, published_through::text AS through FROM outbox_relay_state ORDER BY bucket",
+      );
+      throw new Error(
+        `${error.message}: missing ${missing.map((r) => `${r.id} (bucket ${r.bucket})`).join(", ")}; ` +
+          `saved cursors ${cursors.map((c) => `${c.bucket}:${c.through}`).join(" ")}\n${trail.join("\n")}`,
+      );
+    });
     await waitFor("the relay to report its lost session", () => lostSession.length > 0);
     expect(rewound.length).toBeGreaterThan(0);
   });
@@ -108,7 +130,8 @@ describe("the relay under faults", { timeout: 90_000 }, () => {
       note: "bad deploy",
     });
     await waitFor("the event behind the parked row", () => collector.seen.has(behind.data.metadata.eventId));
-    expect(await listParked(db.pool)).toEqual([]);
+    // The relay resolves the park once the rows behind it are sent: a moment after they arrive.
+    await waitFor("the park to be resolved", async () => (await listParked(db.pool)).length === 0);
     const { rows } = await db.pool.query(
       "SELECT resolution, released_by, note FROM outbox_parked WHERE aggregate_key = 'ord_poison'",
     );
@@ -192,30 +215,42 @@ describe("the relay under faults", { timeout: 90_000 }, () => {
     expect(delayMs).toBeLessThan(1_000);
   });
 
-  it("spends few transaction ids per writer transaction", async () => {
-    const { db, collector } = await setUp();
-    const xid = async () =>
-      BigInt((await db.pool.query<{ x: string }>("SELECT pg_current_xact_id()::text AS x")).rows[0]!.x);
-    const writes = 100;
-    // Transaction ids are cluster-wide: 100 writes without a relay measure what the writers and
-    // everyone else on the cluster spend meanwhile; the same with a relay adds the relay's share.
-    const spent = async (): Promise<{ ids: string[]; spent: number }> => {
-      const start = await xid();
-      const ids: string[] = [];
-      for (let i = 0; i < writes; i++) {
-        ids.push(...(await writeEach(1, () => `ord_${i % 10}`)));
-        await sleep(10);
-      }
-      return { ids, spent: Number((await xid()) - start) };
-    };
-    const without = await spent();
-    await relay().start();
-    await waitFor("the relay to catch up", () => without.ids.every((id) => collector.seen.has(id)));
-    const withRelay = await spent();
-    await waitFor("every event", () => withRelay.ids.every((id) => collector.seen.has(id)));
-    const perWrite = (withRelay.spent - without.spent) / writes;
-    console.info(`the relay spent ${perWrite.toFixed(2)} transaction ids per writer transaction`);
-    expect(perWrite).toBeLessThan(0.5);
+  describe("on a cluster of its own", () => {
+    // Transaction ids are cluster-wide: on the shared cluster, other tests' writes land in the
+    // measurement (0.56 once, with a second run of these tests alongside).
+    let cluster: PrivatePostgres | undefined;
+    beforeAll(async () => {
+      cluster = await startPrivatePostgres("herald-outbox-xids");
+    });
+    afterAll(async () => {
+      await cluster?.remove();
+    });
+
+    it("spends few transaction ids per writer transaction", async () => {
+      const { db, collector } = await setUp({ databaseUrl: cluster!.databaseUrl("order") });
+      const xid = async () =>
+        BigInt((await db.pool.query<{ x: string }>("SELECT pg_current_xact_id()::text AS x")).rows[0]!.x);
+      const writes = 100;
+      // 100 writes without a relay measure what the writers (and the cluster's own upkeep) spend;
+      // the same with a relay adds the relay's share.
+      const spent = async (): Promise<{ ids: string[]; spent: number }> => {
+        const start = await xid();
+        const ids: string[] = [];
+        for (let i = 0; i < writes; i++) {
+          ids.push(...(await writeEach(1, () => `ord_${i % 10}`)));
+          await sleep(10);
+        }
+        return { ids, spent: Number((await xid()) - start) };
+      };
+      const without = await spent();
+      await relay().start();
+      await waitFor("the relay to catch up", () => without.ids.every((id) => collector.seen.has(id)));
+      const withRelay = await spent();
+      await waitFor("every event", () => withRelay.ids.every((id) => collector.seen.has(id)));
+      const perWrite = (withRelay.spent - without.spent) / writes;
+      console.info(`the relay spent ${perWrite.toFixed(2)} transaction ids per writer transaction`);
+      expect(perWrite).toBeLessThan(0.5);
+    });
   });
 
   it("measures the backlog without reading the backlog's rows", async () => {

@@ -50,6 +50,7 @@ export { KAFKA_ADMIN_LOGIN, kafkaLoginEnvironment } from "../services.js";
 /** The stack's trace collector and UI (the e2e tier's global setup starts it). */
 export { ZIPKIN_VERSION, zipkinComponent, zipkinUrl } from "../zipkin.js";
 export { freePort, type PrivateKafka, startPrivateKafka } from "./private-kafka.js";
+export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
 /** What a promise rejects with, of the type the test expects. */
 export { rejectionOf } from "./rejection.js";
 export { type System, startSystem } from "./system.js";

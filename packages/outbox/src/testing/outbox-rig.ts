@@ -22,6 +22,8 @@ interface SetUpOptions {
   readonly prefix?: string;
   /** Another broker than the run's (a test's private one). */
   readonly broker?: Pick<Infra, "kafkaBrokers" | "kafkaLogin" | "kafkaSsl">;
+  /** Another database than the run's order database (a test's private cluster). */
+  readonly databaseUrl?: string;
 }
 
 /**
@@ -49,8 +51,8 @@ export function outboxRig() {
   });
 
   /** A scratch schema with the outbox migrations applied, dropped after the test. */
-  async function database(prefix?: string): Promise<TestDatabase> {
-    db = await createTestDatabase(prefix);
+  async function database(prefix?: string, databaseUrl?: string): Promise<TestDatabase> {
+    db = await createTestDatabase(prefix, databaseUrl);
     return db;
   }
 
@@ -60,7 +62,7 @@ export function outboxRig() {
   async function setUp(
     options: SetUpOptions & { collect?: boolean } = {},
   ): Promise<Omit<OutboxSetUp, "collector"> & { collector?: Collector }> {
-    const made = await database(options.prefix);
+    const made = await database(options.prefix, options.databaseUrl);
     const madeTopics = await createTestTopics(options.broker);
     topics = madeTopics;
     if (options.collect === false) return { db: made, topics: madeTopics };

@@ -30,8 +30,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(prefix = "outbox_test"): Promise<TestDatabase> {
-  const scratch = await createScratchSchema(testInfra().databaseUrls.order, prefix);
+export async function createTestDatabase(
+  prefix = "outbox_test",
+  databaseUrl = testInfra().databaseUrls.order,
+): Promise<TestDatabase> {
+  const scratch = await createScratchSchema(databaseUrl, prefix);
   const setup = new pg.Client({ connectionString: scratch.url });
   await setup.connect();
   try {
