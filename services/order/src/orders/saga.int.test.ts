@@ -1,27 +1,17 @@
-import { kafkaConfig, testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
+import { testInfra, uniqueName, waitFor } from "@herald/dev-stack/testing";
 import {
   createEventSerde,
   createMetadata,
   type DomainEvent,
   type EventOf,
-  type EventSerde,
-  keyOf,
   type Metadata,
   subjectOf,
-  type TopicName,
 } from "@herald/events";
-import {
-  type ConsumeReport,
-  type Consumer,
-  createConsumer,
-  createRelay,
-  HEADERS,
-  type Relay,
-} from "@herald/outbox";
-import { type Admin, Kafka, type Consumer as KafkaConsumer, logLevel, type Producer } from "kafkajs";
+import { type ConsumeReport, createRelay, HEADERS, type Relay } from "@herald/outbox";
+import type { Consumer as KafkaConsumer } from "kafkajs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createHarness, type Harness, logger, VALID_ORDER_TOTAL, validOrder } from "../testing/harness.js";
-import { createSagaHandler, SAGA_TOPICS } from "./saga.js";
+import { VALID_ORDER_TOTAL, validOrder } from "../testing/harness.js";
+import { paidFor, reservedFor, type SagaRig, startSagaRig } from "../testing/saga-rig.js";
 
 const infra = testInfra();
 
@@ -32,64 +22,25 @@ interface Received {
   readonly event: DomainEvent;
 }
 
-let h: Harness;
-let prefix: string;
-let kafka: Kafka;
-let admin: Admin;
-let serde: EventSerde;
+let rig: SagaRig;
+let h: SagaRig["h"];
 let relay: Relay;
-let consumer: Consumer;
-let producer: Producer;
 let reader: KafkaConsumer;
-let groupId: string;
 let published: Received[];
 let reports: ConsumeReport[];
 
 // Every test gets its own topics (the relay and consumer map contract topics to them) and schema.
-const topic = (name: TopicName) => `${prefix}.${name}`;
-
 beforeEach(async () => {
-  h = await createHarness();
-  prefix = uniqueName("order_saga");
-  groupId = uniqueName("order_saga_group");
-  kafka = new Kafka({
-    clientId: "order-saga-test",
-    ...kafkaConfig(infra),
-    logLevel: logLevel.NOTHING,
-  });
-  admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: (["orders", "inventory", "payments"] as const).map((name) => ({
-      topic: topic(name),
-      numPartitions: 2,
-    })),
-    waitForLeaders: true,
-  });
-  serde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
-  await serde.register();
-
-  relay = createRelay({ pool: h.pool, kafka, serde, topicName: topic });
-  reports = [];
-  consumer = createConsumer({
-    kafka,
-    pool: h.pool,
-    groupId,
-    topics: SAGA_TOPICS.map(topic),
-    serde,
-    handle: createSagaHandler(h.handler, logger),
-    retry: { initialMs: 50, maxMs: 500 },
-    hooks: { outcome: (report) => reports.push(report) },
-  });
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  rig = await startSagaRig("order_saga", ["orders", "inventory", "payments"]);
+  ({ h, reports } = rig);
+  relay = createRelay({ pool: h.pool, kafka: rig.kafka, serde: rig.serde, topicName: rig.topic });
 
   // Decodes with its own serde, so what it reads went through the registry, not a shared cache.
   const readerSerde = createEventSerde({ registryUrl: infra.schemaRegistryUrl });
   published = [];
-  reader = kafka.consumer({ groupId: uniqueName("order_saga_reader") });
+  reader = rig.kafka.consumer({ groupId: uniqueName("order_saga_reader") });
   await reader.connect();
-  await reader.subscribe({ topic: topic("orders"), fromBeginning: true });
+  await reader.subscribe({ topic: rig.topic("orders"), fromBeginning: true });
   await reader.run({
     eachMessage: async ({ message }) => {
       const bytes = message.value!;
@@ -99,18 +50,12 @@ beforeEach(async () => {
       published.push({ key: String(message.key), bytes, headers, event: await readerSerde.decode(bytes) });
     },
   });
-  await Promise.all([relay.start(), consumer.start()]);
+  await Promise.all([relay.start(), rig.consumer.start()]);
 });
 
 afterEach(async () => {
-  await Promise.allSettled([consumer.stop(), relay.stop(), reader.disconnect(), producer.disconnect()]);
-  await admin
-    .deleteTopics({
-      topics: [...(["orders", "inventory", "payments"] as const).map(topic), `${groupId}.dlq`],
-    })
-    .catch(() => {});
-  await admin.disconnect();
-  await h.close();
+  await Promise.allSettled([relay.stop(), reader.disconnect()]);
+  await rig.close();
 });
 
 async function placeOrder(): Promise<{ orderId: string; placed: EventOf<"OrderPlaced"> }> {
@@ -124,13 +69,7 @@ async function placeOrder(): Promise<{ orderId: string; placed: EventOf<"OrderPl
 
 const eventsOf = (orderId: string) => published.filter((m) => m.key === orderId).map((m) => m.event);
 
-/** Publishes another service's event the way its relay would: Avro through the registry, keyed by order. */
-async function send(event: DomainEvent, name: "inventory" | "payments"): Promise<void> {
-  await producer.send({
-    topic: topic(name),
-    messages: [{ key: keyOf(event), value: await serde.encode(event) }],
-  });
-}
+const send = (event: DomainEvent, name: "inventory" | "payments") => rig.send(event, name);
 
 const from = (producerName: string, cause: Metadata) => createMetadata({ producer: producerName, cause });
 
@@ -138,11 +77,7 @@ async function statusOf(orderId: string): Promise<string> {
   return (await h.customer(`/orders/${orderId}`)).json().status;
 }
 
-async function handled(eventId: string): Promise<ConsumeReport> {
-  return waitFor(`the consumer to handle ${eventId}`, () =>
-    reports.find((r) => r.event?.data.metadata.eventId === eventId && r.outcome !== "retried"),
-  );
-}
+const handled = (eventId: string) => rig.handled(eventId);
 
 describe("the order saga over Kafka", () => {
   it("publishes OrderPlaced Avro-encoded through the registry, keyed by order id, with its metadata", async () => {
@@ -185,27 +120,12 @@ describe("the order saga over Kafka", () => {
 
   it("confirms the order when stock is reserved and payment processed, and publishes OrderConfirmed", async () => {
     const { orderId, placed } = await placeOrder();
-    const reserved: DomainEvent = {
-      type: "InventoryReserved",
-      data: {
-        metadata: from("inventory", placed.data.metadata),
-        orderId,
-        lines: validOrder().items,
-      },
-    };
+    const reserved = reservedFor(orderId, placed.data.metadata);
     await send(reserved, "inventory");
     await handled(reserved.data.metadata.eventId);
     expect(await statusOf(orderId)).toBe("PLACED");
 
-    const paid: DomainEvent = {
-      type: "PaymentProcessed",
-      data: {
-        metadata: from("payment", reserved.data.metadata),
-        orderId,
-        paymentId: "pay-1",
-        amount: VALID_ORDER_TOTAL,
-      },
-    };
+    const paid = paidFor(orderId, reserved.data.metadata, "pay-1");
     await send(paid, "payments");
     await waitFor("CONFIRMED", async () => (await statusOf(orderId)) === "CONFIRMED");
     const confirmed = await waitFor("OrderConfirmed on Kafka", () => eventsOf(orderId)[1]);
@@ -276,27 +196,12 @@ describe("the order saga over Kafka", () => {
     expect(cancel.json().status).toBe("CANCELLED");
 
     // The payment went through just before the cancellation reached the payment service.
-    const paid: DomainEvent = {
-      type: "PaymentProcessed",
-      data: {
-        metadata: from("payment", placed.data.metadata),
-        orderId,
-        paymentId: "pay-3",
-        amount: VALID_ORDER_TOTAL,
-      },
-    };
+    const paid = paidFor(orderId, placed.data.metadata, "pay-3");
     const paidAgain: DomainEvent = {
       ...paid,
       data: { ...paid.data, metadata: from("payment", placed.data.metadata) },
     };
-    const lateReservation: DomainEvent = {
-      type: "InventoryReserved",
-      data: {
-        metadata: from("inventory", placed.data.metadata),
-        orderId,
-        lines: validOrder().items,
-      },
-    };
+    const lateReservation = reservedFor(orderId, placed.data.metadata);
     await send(paid, "payments");
     await send(paid, "payments");
     await send(paidAgain, "payments");
