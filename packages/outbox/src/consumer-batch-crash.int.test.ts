@@ -15,7 +15,7 @@ const crashingConsumer = fileURLToPath(new URL("./consumer/testing-batch.ts", im
 
 /** A consumer process killed after a chunk's transaction committed and before its offsets did. */
 describe("the consumer's batches", { timeout: 120_000 }, () => {
-  const { setUp, send, events, consumer, count } = consumerRig();
+  const { setUp, sendEvents, consumer, count } = consumerRig();
   const children: ChildProcess[] = [];
 
   afterEach(() => {
@@ -27,11 +27,7 @@ describe("the consumer's batches", { timeout: 120_000 }, () => {
   }) => {
     const { db, topics, topic } = await setUp();
     const total = 300;
-    const sent = await events(total, 10);
-    await send(
-      topic,
-      sent.map(({ event, value }) => ({ key: event.data.orderId, value, partition: 0 })),
-    );
+    await sendEvents(topic, total, 10, 0);
     const groupId = uniqueName("group");
     const output: string[] = [];
     const child = spawn(

@@ -7,17 +7,12 @@ import { waitFor } from "./testing/support.js";
 
 /** A partition's batch shares transactions: one failing message among neighbours that succeed. */
 describe("the consumer's batches", { timeout: 90_000 }, () => {
-  const { setUp, send, events, consumer, recordEffect, count, deadLetters, idOf, finalOutcome } =
-    consumerRig();
+  const { setUp, sendEvents, consumer, recordEffect, count, deadLetters, idOf, finalOutcome } = consumerRig();
 
   it("rolls back only the failing handler of a batch, retries it before its key's later events, and commits its neighbours once", async () => {
     const { topic } = await setUp();
     // Nine events of three orders in one partition, fetched as one batch; the fifth fails at first.
-    const sent = await events(9, 3);
-    await send(
-      topic,
-      sent.map(({ event, value }) => ({ key: event.data.orderId, value, partition: 0 })),
-    );
+    const sent = await sendEvents(topic, 9, 3, 0);
     const ids = sent.map(({ event }) => idOf(event));
     const flaky = ids[4]!;
     const earlier = ids.slice(0, 4);
@@ -64,11 +59,7 @@ describe("the consumer's batches", { timeout: 90_000 }, () => {
 
   it("parks the key of a message dead-lettered in the middle of a batch: its later event in the batch follows it", async () => {
     const { topic } = await setUp();
-    const sent = await events(9, 3);
-    await send(
-      topic,
-      sent.map(({ event, value }) => ({ key: event.data.orderId, value, partition: 0 })),
-    );
+    const sent = await sendEvents(topic, 9, 3, 0);
     const ids = sent.map(({ event }) => idOf(event));
     // ord_0's second event (offset 3) is rejected; its third (offset 6) must not be applied.
     const rejected = ids[3]!;

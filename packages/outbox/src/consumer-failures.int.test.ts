@@ -14,7 +14,7 @@ describe("the consumer", { timeout: 90_000 }, () => {
     rig,
     setUp,
     send,
-    events,
+    sendEvents,
     consumer,
     orderIdOf,
     recordEffect,
@@ -24,15 +24,16 @@ describe("the consumer", { timeout: 90_000 }, () => {
     finalOutcome,
   } = consumerRig();
 
-  it("does not report a transaction that COMMIT rolled back as processed", async () => {
+  /** A scratch schema whose claims table already holds ord_1, and two events sent, of ord_0 and ord_1. */
+  async function setUpClaimed() {
     const { topic, db } = await setUp();
     await db.pool.query("CREATE TABLE claims (order_id text PRIMARY KEY)");
     await db.pool.query("INSERT INTO claims VALUES ('ord_1')");
-    const sent = await events(2, 2);
-    await send(
-      topic,
-      sent.map(({ event, value }) => ({ key: event.data.orderId, value })),
-    );
+    return { topic, sent: await sendEvents(topic, 2, 2) };
+  }
+
+  it("does not report a transaction that COMMIT rolled back as processed", async () => {
+    const { topic, sent } = await setUpClaimed();
     const groupId = uniqueName("group");
     const outcomes: ConsumeReport[] = [];
     await consumer({
@@ -66,14 +67,7 @@ describe("the consumer", { timeout: 90_000 }, () => {
   });
 
   it("lets a handler swallow an expected database error under withSavepoint", async () => {
-    const { topic, db } = await setUp();
-    await db.pool.query("CREATE TABLE claims (order_id text PRIMARY KEY)");
-    await db.pool.query("INSERT INTO claims VALUES ('ord_1')");
-    const sent = await events(2, 2);
-    await send(
-      topic,
-      sent.map(({ event, value }) => ({ key: event.data.orderId, value })),
-    );
+    const { topic } = await setUpClaimed();
     const outcomes: ConsumeReport[] = [];
     await consumer({
       groupId: uniqueName("group"),
@@ -104,8 +98,7 @@ describe("the consumer", { timeout: 90_000 }, () => {
       "SELECT inhrelid::regclass::text AS name FROM pg_inherits WHERE inhparent = 'outbox'::regclass",
     );
     for (const { name } of rows) await db.pool.query(`DROP TABLE ${name}`);
-    const [sent] = await events(1, 1);
-    await send(topic, [{ key: sent!.event.data.orderId, value: sent!.value }]);
+    await sendEvents(topic, 1, 1);
     const groupId = uniqueName("group");
     const metrics = new Registry();
     const outcomes: ConsumeReport[] = [];
@@ -144,8 +137,7 @@ describe("the consumer", { timeout: 90_000 }, () => {
 
   it("retries a handler's unreachable registry without limit instead of dead-lettering", async () => {
     const { topic } = await setUp();
-    const [sent] = await events(1, 1);
-    await send(topic, [{ key: sent!.event.data.orderId, value: sent!.value }]);
+    await sendEvents(topic, 1, 1);
     const unreachable = createEventSerde({ registryUrl: "http://127.0.0.1:9/apis/ccompat/v7" });
     const outcomes: ConsumeReport[] = [];
     await consumer({
@@ -172,8 +164,7 @@ describe("the consumer", { timeout: 90_000 }, () => {
 
   it("gives a failing message a retry budget in time, not a few quick attempts", async () => {
     const { topic } = await setUp();
-    const [sent] = await events(1, 1);
-    await send(topic, [{ key: sent!.event.data.orderId, value: sent!.value }]);
+    await sendEvents(topic, 1, 1);
     const outcomes: ConsumeReport[] = [];
     const startedAt = Date.now();
     let deadAt = 0;

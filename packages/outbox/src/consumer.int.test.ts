@@ -9,7 +9,7 @@ import { waitFor } from "./testing/support.js";
 
 /** Delivery: a quiet start, once-only effects, retries in place, dead letters. */
 describe("the consumer", { timeout: 90_000 }, () => {
-  const { rig, setUp, send, events, consumer, recordEffect, count, deadLetters } = consumerRig();
+  const { rig, setUp, send, events, sendEvents, consumer, recordEffect, count, deadLetters } = consumerRig();
 
   it("starts quietly when its topics and dead-letter topic already exist", async () => {
     const { topic } = await setUp();
@@ -51,11 +51,7 @@ describe("the consumer", { timeout: 90_000 }, () => {
 
   it("changes nothing twice when the same offsets are consumed again", async () => {
     const { topic, topics } = await setUp();
-    const sent = await events(20, 4);
-    await send(
-      topic,
-      sent.map(({ event, value }) => ({ key: event.data.orderId, value })),
-    );
+    await sendEvents(topic, 20, 4);
     const groupId = uniqueName("group");
     const outcomes: ConsumeReport[] = [];
     const hooks = { outcome: (report: ConsumeReport) => void outcomes.push(report) };
@@ -86,11 +82,7 @@ describe("the consumer", { timeout: 90_000 }, () => {
 
   it("retries a transient failure in place and applies its effect once", async () => {
     const { topic } = await setUp();
-    const [before, flaky, after] = await events(3, 1);
-    await send(
-      topic,
-      [before!, flaky!, after!].map(({ value }) => ({ key: "ord_0", value })),
-    );
+    const [before, flaky, after] = await sendEvents(topic, 3, 1);
     const flakyId = flaky!.event.data.metadata.eventId;
     let failuresLeft = 2;
     const handled: string[] = [];

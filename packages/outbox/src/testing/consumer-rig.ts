@@ -63,6 +63,28 @@ export function consumerRig() {
     );
   }
 
+  /**
+   * Sends {@link events}`(count, keys)` to `topic`, each keyed by its order, all to `partition` when
+   * one is named; answers them.
+   */
+  async function sendEvents(
+    topic: string,
+    count: number,
+    keys: number,
+    partition?: number,
+  ): Promise<{ event: EventOf<"OrderPlaced">; value: Buffer }[]> {
+    const sent = await events(count, keys);
+    await send(
+      topic,
+      sent.map(({ event, value }) => ({
+        key: event.data.orderId,
+        value,
+        ...(partition === undefined ? {} : { partition }),
+      })),
+    );
+    return sent;
+  }
+
   function consumer(
     options: Omit<Parameters<typeof createConsumer>[0], "kafka" | "pool" | "serde">,
   ): Consumer {
@@ -135,6 +157,7 @@ export function consumerRig() {
     setUp,
     send,
     events,
+    sendEvents,
     consumer,
     orderIdOf,
     recordEffect,
