@@ -109,6 +109,26 @@ export function orderPlaced(
   });
 }
 
+/**
+ * What the InventoryReserved for `placed` holds (to match against): its order, the lines reserved,
+ * and inventory as its producer, caused by the order and in its saga.
+ */
+export const reservationOf = (
+  placed: EventOf<"OrderPlaced">,
+  lines: readonly { sku: string; quantity: number }[],
+) => ({
+  type: "InventoryReserved",
+  data: {
+    orderId: placed.data.orderId,
+    lines,
+    metadata: {
+      producer: "inventory",
+      causationId: placed.data.metadata.eventId,
+      correlationId: placed.data.metadata.correlationId,
+    },
+  },
+});
+
 /** Another event about the same order, caused by `cause` (so it shares the saga's correlation id). */
 export function followUp<K extends "OrderConfirmed" | "OrderCancelled" | "PaymentFailed">(
   type: K,
