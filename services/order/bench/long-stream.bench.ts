@@ -1,11 +1,9 @@
-import { createScratchSchema, kafkaLoginEnvironment } from "@herald/dev-stack";
 import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
 import { sampleEvent } from "@herald/events/testing";
 import { outboxMigrations } from "@herald/outbox";
-import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
+import { buildServiceApp, runMigrations } from "@herald/service-kit";
 import { foldFacts } from "@herald/service-kit/decider";
 import { type Inject, injectAs, testTokens } from "@herald/service-kit/testing";
-import { pino } from "pino";
 import { orderMigrations } from "../src/migrations.js";
 import { orderDecider } from "../src/orders/decider.js";
 import type { OrderEvent } from "../src/orders/domain.js";
@@ -13,6 +11,7 @@ import { appendToStream, readStream } from "../src/orders/event-store.js";
 import { snapshotIfDue } from "../src/orders/snapshots.js";
 import { orderService } from "../src/service.js";
 import { CUSTOMER, validOrder } from "../src/testing/harness.js";
+import { benchServiceContext } from "./bench-service.js";
 
 const LONG_STREAM = Number(process.env.BENCH_STREAM_EVENTS ?? 10_000);
 const REQUESTS = Number(process.env.BENCH_STREAM_REQUESTS ?? 200);
@@ -42,19 +41,11 @@ async function timeGets(app: Inject, url: string, requests: number): Promise<num
 export default {
   name: `order service: reading an order with a ${LONG_STREAM.toLocaleString("en")}-event stream`,
   async run({ infra, progress }) {
-    const scratch = await createScratchSchema(infra.databaseUrls.order, "order_stream_bench");
-    const context = createServiceContext(orderService, {
-      env: {
-        DATABASE_URL: scratch.url,
-        KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-        ...kafkaLoginEnvironment(infra.kafkaLogin),
-        SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
-        ...(process.env.ORDER_SNAPSHOT_EVERY
-          ? { ORDER_SNAPSHOT_EVERY: process.env.ORDER_SNAPSHOT_EVERY }
-          : {}),
-      },
-      logger: pino({ level: "silent" }),
-    });
+    const { scratch, context } = await benchServiceContext(
+      infra,
+      "order_stream_bench",
+      process.env.ORDER_SNAPSHOT_EVERY ? { ORDER_SNAPSHOT_EVERY: process.env.ORDER_SNAPSHOT_EVERY } : {},
+    );
     const { pool } = context;
     const every = context.config.ORDER_SNAPSHOT_EVERY;
     const service = await buildServiceApp(orderService, context, {});

@@ -1,14 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { createScratchSchema, kafkaLoginEnvironment } from "@herald/dev-stack";
 import { type Benchmark, percentile, ratio } from "@herald/dev-stack/bench";
 import { outboxMigrations } from "@herald/outbox";
-import { buildServiceApp, createServiceContext, runMigrations } from "@herald/service-kit";
+import { buildServiceApp, runMigrations } from "@herald/service-kit";
 import { testTokens } from "@herald/service-kit/testing";
 import Fastify, { type FastifyInstance } from "fastify";
 import type pg from "pg";
-import { pino } from "pino";
 import { orderMigrations } from "../src/migrations.js";
 import { orderService } from "../src/service.js";
+import { BENCH_ADDRESS, benchServiceContext } from "./bench-service.js";
 
 const ORDERS_PER_CASE = Number(process.env.BENCH_ORDERS ?? 600);
 const CONCURRENCIES = [1, 8, 32];
@@ -22,13 +21,7 @@ const order = () => ({
     { sku: "HRL-STICKER-PACK", quantity: 5 },
   ],
   paymentMethodToken: "tok_visa",
-  shippingAddress: {
-    recipientName: "Bench",
-    line1: "1 Loop Rd",
-    city: "Berlin",
-    postalCode: "10115",
-    country: "DE",
-  },
+  shippingAddress: BENCH_ADDRESS,
 });
 
 /**
@@ -110,18 +103,10 @@ async function closedLoop(
 export default {
   name: "order service: POST /orders vs a bare insert route",
   async run({ infra, progress }) {
-    const scratch = await createScratchSchema(infra.databaseUrls.order, "order_bench");
-    const context = createServiceContext(orderService, {
-      env: {
-        DATABASE_URL: scratch.url,
-        KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-        ...kafkaLoginEnvironment(infra.kafkaLogin),
-        SCHEMA_REGISTRY_URL: infra.schemaRegistryUrl,
-        // One customer placing thousands of orders a second: what is measured is the route, not its limits.
-        ORDER_RATE_LIMIT_PER_CUSTOMER: "100000000",
-        ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS: "100000000",
-      },
-      logger: pino({ level: "silent" }),
+    const { scratch, context } = await benchServiceContext(infra, "order_bench", {
+      // One customer placing thousands of orders a second: what is measured is the route, not its limits.
+      ORDER_RATE_LIMIT_PER_CUSTOMER: "100000000",
+      ORDER_RATE_LIMIT_PER_CLIENT_ADDRESS: "100000000",
     });
     const { pool } = context;
     const service = await buildServiceApp(orderService, context, {});

@@ -8,6 +8,7 @@ import { createEventSerde } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import { testTokens } from "@herald/service-kit/testing";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { BENCH_ADDRESS } from "./bench-service.js";
 
 const ROUNDS = 3;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -17,13 +18,7 @@ const order = {
   customerEmail: "recovery@example.com",
   items: [{ sku: "HRL-MUG-BLUE", quantity: 1 }],
   paymentMethodToken: "tok_visa",
-  shippingAddress: {
-    recipientName: "Bench",
-    line1: "1 Loop Rd",
-    city: "Berlin",
-    postalCode: "10115",
-    country: "DE",
-  },
+  shippingAddress: BENCH_ADDRESS,
 };
 
 /**
