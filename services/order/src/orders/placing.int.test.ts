@@ -252,19 +252,11 @@ describe("POST /orders", () => {
   });
 
   it("refuses non-JSON, unsupported media types and oversized bodies", async () => {
-    const notJson = await h.customer({
-      method: "POST",
-      url: "/orders",
-      headers: { "content-type": "application/json" },
-      payload: '{"customerId": "cust-42",',
-    });
+    const postText = (contentType: string, payload: string) =>
+      h.customer({ method: "POST", url: "/orders", headers: { "content-type": contentType }, payload });
+    const notJson = await postText("application/json", '{"customerId": "cust-42",');
     expect([notJson.statusCode, notJson.json().code]).toEqual([400, "INVALID_JSON"]);
-    const form = await h.customer({
-      method: "POST",
-      url: "/orders",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      payload: "customerId=cust-42",
-    });
+    const form = await postText("application/x-www-form-urlencoded", "customerId=cust-42");
     expect([form.statusCode, form.json().code]).toEqual([415, "UNSUPPORTED_MEDIA_TYPE"]);
     const huge = await postOrder(h, { ...validOrder(), customerId: "x".repeat(BODY_LIMIT) });
     expect([huge.statusCode, huge.json().code]).toEqual([413, "BODY_TOO_LARGE"]);

@@ -1,4 +1,4 @@
-import { errorResponseRef, safeString } from "@herald/service-kit";
+import { errorResponses, safeString } from "@herald/service-kit";
 import { MAX_LINES, MAX_QUANTITY } from "./domain.js";
 
 const nullableText = (maxLength: number) => ({ ...safeString(maxLength), type: ["string", "null"] }) as const;
@@ -164,13 +164,7 @@ export const placeOrderSchema = {
       required: ["orderId", "status", "total"],
       properties: { orderId: { type: "string", format: "uuid" }, status: { type: "string" }, total: money },
     },
-    400: errorResponseRef,
-    401: errorResponseRef,
-    403: errorResponseRef,
-    413: errorResponseRef,
-    415: errorResponseRef,
-    422: errorResponseRef,
-    429: errorResponseRef,
+    ...errorResponses(400, 401, 403, 413, 415, 422, 429),
   },
 } as const;
 
@@ -192,10 +186,7 @@ export const getOrderSchema = {
   },
   response: {
     200: orderView,
-    400: errorResponseRef,
-    401: errorResponseRef,
-    403: errorResponseRef,
-    404: errorResponseRef,
+    ...errorResponses(400, 401, 403, 404),
   },
 } as const;
 
@@ -241,10 +232,7 @@ export const orderHistorySchema = {
         },
       },
     },
-    400: errorResponseRef,
-    401: errorResponseRef,
-    403: errorResponseRef,
-    404: errorResponseRef,
+    ...errorResponses(400, 401, 403, 404),
   },
 } as const;
 
@@ -256,9 +244,6 @@ export const cancelOrderSchema = {
   params: orderIdParams,
   response: {
     200: orderView,
-    400: errorResponseRef,
-    401: errorResponseRef,
-    403: errorResponseRef,
-    404: errorResponseRef,
+    ...errorResponses(400, 401, 403, 404),
   },
 } as const;
