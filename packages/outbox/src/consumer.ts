@@ -3,6 +3,7 @@ import { createConsumerContext } from "./consumer/context.js";
 import { DeadLetters } from "./consumer/dead-letter.js";
 import { GroupMembership } from "./consumer/group.js";
 import type { Consumer, ConsumerOptions } from "./consumer/types.js";
+import { quietIdleKafkaConnections } from "./kafkajs-idle.js";
 
 export type {
   ConsumeOutcome,
@@ -26,6 +27,7 @@ export type {
  * an operator redrives them (see `redriveDeadLetters`).
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
+  quietIdleKafkaConnections();
   const ctx = createConsumerContext(options);
   const deadLetters = new DeadLetters(ctx);
   const group = new GroupMembership(ctx, deadLetters, new BatchHandler(ctx, deadLetters));

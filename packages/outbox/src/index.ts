@@ -27,6 +27,7 @@ export {
   outboxHealth,
 } from "./health.js";
 export { DEFAULT_INBOX_RETENTION_MS, purgeInbox } from "./inbox.js";
+export { quietIdleKafkaConnections } from "./kafkajs-idle.js";
 export { OUTBOX_BUCKETS, outboxMigrations } from "./migrations.js";
 export { listParkedKeys, type ParkedKey } from "./parked-keys.js";
 export { listParked, type ParkedAggregate, releaseParked } from "./parking.js";

@@ -1,3 +1,4 @@
+import { quietIdleKafkaConnections } from "./kafkajs-idle.js";
 import { createRelayContext } from "./relay/context.js";
 import { PublishCycle } from "./relay/cycle.js";
 import { maintenanceLoop, publishLoop } from "./relay/loops.js";
@@ -20,6 +21,7 @@ const STOP_GRACE_MS = 10_000;
  * Progress is saved per bucket after Kafka's acknowledgement; a crash in between republishes.
  */
 export function createRelay(options: RelayOptions): Relay {
+  quietIdleKafkaConnections();
   const ctx = createRelayContext(options);
   const publisher = new Publisher(ctx);
   const cycle = new PublishCycle(ctx, new Parks(ctx, publisher));

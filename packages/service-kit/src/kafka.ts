@@ -1,4 +1,9 @@
-import { type ConsumerHooks, isDevelopmentKafkaPassword, type RelayHooks } from "@herald/outbox";
+import {
+  type ConsumerHooks,
+  isDevelopmentKafkaPassword,
+  quietIdleKafkaConnections,
+  type RelayHooks,
+} from "@herald/outbox";
 import { Kafka, type logCreator, logLevel, type SASLOptions } from "kafkajs";
 import type { Logger } from "pino";
 import { env } from "./config.js";
@@ -94,6 +99,7 @@ export function createKafka(options: {
               : "debug";
       logger[method]({ namespace, ...extra }, message);
     };
+  quietIdleKafkaConnections();
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
