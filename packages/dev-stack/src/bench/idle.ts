@@ -5,7 +5,10 @@
  * lets them settle, then reads the CPU time of each process and of each service's Postgres backends
  * from /proc over a window with no orders. Prints one line per process and the total in cores.
  *
- *   node --import tsx packages/dev-stack/src/bench/idle.ts [root] [--seconds 60] [--settle 20]
+ *   node --import tsx packages/dev-stack/src/bench/idle.ts [root] [--seconds 60] [--settle 20] [--relays in-process]
+ *
+ * With `--relays in-process` each service runs its outbox relay inside its own process
+ * (RELAY_MODE=in-process) instead of beside it: half the processes.
  *
  * It stops the processes it started (only those). Kafka and the registry are shared with whatever
  * else runs on the machine, so they are reported separately and not counted in the total.
@@ -34,6 +37,7 @@ const flag = (name: string, fallback: number) => {
 const root = resolve(args.find((arg, i) => !arg.startsWith("--") && !args[i - 1]?.startsWith("--")) ?? ".");
 const seconds = flag("--seconds", 60);
 const settleSeconds = flag("--settle", 20);
+const relaysInProcess = args.includes("--relays") && args[args.indexOf("--relays") + 1] === "in-process";
 
 function descriptors(): Descriptor[] {
   return readdirSync(join(root, "services"))
@@ -125,7 +129,8 @@ async function main(): Promise<void> {
         LOG_LEVEL: "warn",
         PORT: String(d.port),
       };
-      env.RELAY_MODE = d.relayMetricsPort ? "external" : "in-process";
+      const external = d.relayMetricsPort !== undefined && !relaysInProcess;
+      env.RELAY_MODE = external ? "external" : "in-process";
       const child = spawn(process.execPath, [...tsx, join(d.dir, d.main)], {
         cwd: d.dir,
         env,
@@ -133,7 +138,7 @@ async function main(): Promise<void> {
       });
       children.push({ name: d.service, child, database: new URL(env.DATABASE_URL!).username });
       await waitReady(`http://127.0.0.1:${d.port}/health/ready`, child, d.service);
-      if (d.relayMetricsPort) {
+      if (external) {
         const relay = spawn(process.execPath, [...tsx, join(root, "packages/outbox/src/relay-main.ts")], {
           cwd: d.dir,
           env: {
@@ -191,7 +196,7 @@ async function main(): Promise<void> {
     for (const [name, value] of after.shared)
       lines.push(`${name.padEnd(28)} ${cores(before.shared.get(name) ?? 0, value).toFixed(4)} cores`);
     process.stdout.write(
-      `idle CPU over ${elapsed.toFixed(0)} s, load average at start ${load}, root ${root}\n${lines.join("\n")}\n` +
+      `idle CPU over ${elapsed.toFixed(0)} s, load average at start ${load}, root ${root}, relays ${relaysInProcess ? "in-process" : "external"}\n${lines.join("\n")}\n` +
         `${"total (services, relays, their Postgres backends)".padEnd(28)} ${total.toFixed(4)} cores\n`,
     );
   } finally {
