@@ -20,7 +20,7 @@ import { note } from "./report.js";
 
 export const COMPOSE_FILE = join(repoRoot, "docker-compose.yml");
 /** The one Dockerfile every service image is built from. */
-const SERVICE_DOCKERFILE = join(repoRoot, "services", "Dockerfile");
+const SERVICE_DOCKERFILE = join(repoRoot, "Dockerfile");
 export const INFRA = ["postgres", "kafka", "kafka-init", "schema-registry", "maildev", "zipkin"] as const;
 const PORT_VARIABLES = {
   order: "HERALD_ORDER_PORT",
@@ -97,6 +97,6 @@ export async function ensureImages(
 function nodeBaseImage(): string {
   const match = /^ARG NODE_IMAGE=(\S+)/m.exec(readFileSync(SERVICE_DOCKERFILE, "utf8"));
   if (!match?.[1])
-    throw new StackError("services/Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
+    throw new StackError("Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
   return match[1];
 }

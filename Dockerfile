@@ -1,6 +1,6 @@
 # Every Herald service's image, from one design: the service is a build argument. It builds one
 # service alone, from the repository root (the build needs the workspace packages it depends on):
-#   docker build -f services/Dockerfile --build-arg SERVICE=order --build-arg VERSION=0.1.0 -t herald/order:0.1.0 .
+#   docker build --build-arg SERVICE=order --build-arg VERSION=0.1.0 -t herald/order:0.1.0 .
 # SERVICE names a folder under services/; VERSION (its package.json version) labels the image; PORT
 # is optional: unset, the service listens on its own default port. A sixth service needs nothing here.
 # The same image runs the service's outbox relay: `node /app/packages/service-kit/dist/relay-main.js`.
