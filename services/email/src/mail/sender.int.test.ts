@@ -20,6 +20,24 @@ function confirmation(recipient = uniqueRecipient("sender")) {
   return sampleEvent("OrderConfirmed", { orderId: randomUUID(), customerEmail: recipient });
 }
 
+/** Records the mail of a new order confirmation to `recipient`; answers the event and the mail's Message-ID. */
+async function recorded(harness: EmailHarness, recipient?: string) {
+  const confirmed = confirmation(recipient);
+  await harness.react(confirmed);
+  return {
+    confirmed,
+    messageId: messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test"),
+  };
+}
+
+/** What EmailSent and EmailFailed say of the confirmation mail for `confirmed`. */
+const mailAbout = (confirmed: ReturnType<typeof confirmation>) => ({
+  orderId: confirmed.data.orderId,
+  periodId: null,
+  template: "ORDER_CONFIRMED",
+  recipient: confirmed.data.customerEmail,
+});
+
 async function settled(harness: EmailHarness, messageId: string): Promise<EmailRow> {
   return waitFor(`mail ${messageId} to settle`, async () =>
     (await harness.emails()).find((row) => row.message_id === messageId && row.status !== "PENDING"),
@@ -29,9 +47,7 @@ async function settled(harness: EmailHarness, messageId: string): Promise<EmailR
 describe("the sender", () => {
   it("retries a mail the server refused with the same Message-ID, and sends it once it is accepted", async () => {
     const { h, smtp } = await setUp((index) => (index < 2 ? "refuse-temporarily" : "accept"));
-    const confirmed = confirmation();
-    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
-    await h.react(confirmed);
+    const { confirmed, messageId } = await recorded(h);
     h.startSender();
 
     const row = await settled(h, messageId);
@@ -42,10 +58,7 @@ describe("the sender", () => {
     const sent = await h.outbox<EmailSent>("EmailSent");
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({
-      orderId: confirmed.data.orderId,
-      periodId: null,
-      template: "ORDER_CONFIRMED",
-      recipient: confirmed.data.customerEmail,
+      ...mailAbout(confirmed),
       messageId,
       metadata: {
         producer: "email",
@@ -58,9 +71,7 @@ describe("the sender", () => {
 
   it("gives a mail up with EmailFailed after the last attempt, and goes on sending the next one", async () => {
     const { h, smtp } = await setUp(() => "refuse-temporarily");
-    const doomed = confirmation();
-    const doomedId = messageIdFor(doomed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
-    await h.react(doomed);
+    const { confirmed: doomed, messageId: doomedId } = await recorded(h);
     h.startSender();
 
     const row = await settled(h, doomedId);
@@ -70,32 +81,23 @@ describe("the sender", () => {
     const failed = await h.outbox<EmailFailed>("EmailFailed");
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({
-      orderId: doomed.data.orderId,
-      periodId: null,
-      template: "ORDER_CONFIRMED",
-      recipient: doomed.data.customerEmail,
+      ...mailAbout(doomed),
       metadata: { producer: "email", causationId: doomed.data.metadata.eventId },
     });
     expect(failed[0]!.error).toContain("451 4.3.0 try again later");
     expect(await h.outbox("EmailSent")).toEqual([]);
 
     smtp.answer = () => "accept";
-    const next = confirmation();
-    const nextId = messageIdFor(next.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
-    await h.react(next);
+    const { messageId: nextId } = await recorded(h);
     expect(await settled(h, nextId)).toMatchObject({ status: "SENT", attempts: 1 });
     expect(smtp.accepted.map((message) => message.messageId)).toEqual([nextId]);
   });
 
   it("does not retry a permanent refusal (5yz)", async () => {
     const { h, smtp } = await setUp(() => "refuse-permanently");
-    const confirmed = confirmation();
-    await h.react(confirmed);
+    const { messageId } = await recorded(h);
     h.startSender();
-    const row = await settled(
-      h,
-      messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test"),
-    );
+    const row = await settled(h, messageId);
     expect(row).toMatchObject({ status: "FAILED", attempts: 1 });
     expect(smtp.received).toHaveLength(1);
     expect(await h.outbox("EmailFailed")).toHaveLength(1);
@@ -103,9 +105,7 @@ describe("the sender", () => {
 
   it("resends a mail whose conversation was cut off after the data under the same Message-ID", async () => {
     const { h, smtp } = await setUp((index) => (index === 0 ? "hang-up" : "accept"));
-    const confirmed = confirmation();
-    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
-    await h.react(confirmed);
+    const { messageId } = await recorded(h);
     h.startSender();
 
     expect(await settled(h, messageId)).toMatchObject({ status: "SENT", attempts: 2 });
@@ -116,9 +116,7 @@ describe("the sender", () => {
 
   it("takes over a mail whose sender died mid-attempt once its lease ends, with the same Message-ID", async () => {
     const { h, smtp } = await setUp(() => "accept");
-    const confirmed = confirmation();
-    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
-    await h.react(confirmed);
+    const { messageId } = await recorded(h);
     // A sender claims the mail for its attempt and dies before it reports anything.
     const [claimed] = await claimDueMails(h.context.pool, { limit: 10, leaseMs: 300 });
     expect(claimed?.messageId).toBe(messageId);
@@ -130,9 +128,7 @@ describe("the sender", () => {
 
   it("records a mail the server accepted as sent once the database answers again, never sending it twice", async () => {
     const { h, smtp } = await setUp(() => "accept");
-    const confirmed = confirmation();
-    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
-    await h.react(confirmed);
+    const { messageId } = await recorded(h);
     // The database goes away right after the server took the mail (as during a Postgres restart):
     // the next two connections fail.
     const real = h.context.pool;
@@ -196,9 +192,7 @@ describe("the sender", () => {
     // Each reply comes within the socket timeout, so no single step times out; all of them together
     // (greeting, EHLO, MAIL, RCPT, DATA, the data) take longer than the lease.
     smtp.replyDelayMs = 250;
-    const confirmed = confirmation();
-    const messageId = messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test");
-    await h.react(confirmed);
+    const { messageId } = await recorded(h);
     const claimedFrom = performance.now();
     h.startSender();
 
@@ -213,10 +207,9 @@ describe("the sender", () => {
 
   it("never turns one recipient value into several recipients", async () => {
     const { h, smtp } = await setUp(() => "accept");
-    const confirmed = confirmation("victim@a.test, attacker@b.test");
-    await h.react(confirmed);
+    const { messageId } = await recorded(h, "victim@a.test, attacker@b.test");
     h.startSender();
-    await settled(h, messageIdFor(confirmed.data.metadata.eventId, "ORDER_CONFIRMED", "herald.test"));
+    await settled(h, messageId);
     expect(smtp.received.flatMap((message) => message.recipients)).not.toContain("attacker@b.test");
     expect(smtp.received.every((message) => message.recipients.length === 1)).toBe(true);
   });
