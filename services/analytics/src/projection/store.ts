@@ -94,6 +94,11 @@ function uniqueByEventId(events: readonly DomainEvent[]): Projected[] {
   return unique;
 }
 
+/** The arrays a multi-row insert hands to unnest(): one per key, each row's value of it in row order. */
+function columnsOf<T, K extends keyof T>(rows: readonly T[], keys: readonly K[]): T[K][][] {
+  return keys.map((key) => rows.map((row) => row[key]));
+}
+
 async function insertFacts(
   tx: pg.ClientBase,
   generation: number,
@@ -114,14 +119,16 @@ async function insertFacts(
      RETURNING event_id`,
     [
       generation,
-      facts.map((fact) => fact.eventId),
-      facts.map((fact) => fact.type),
-      facts.map((fact) => fact.orderId),
-      facts.map((fact) => fact.producer),
-      facts.map((fact) => fact.occurredAt),
-      facts.map((fact) => fact.correlationId),
-      facts.map((fact) => fact.causationId),
-      facts.map((fact) => fact.detail),
+      ...columnsOf(facts, [
+        "eventId",
+        "type",
+        "orderId",
+        "producer",
+        "occurredAt",
+        "correlationId",
+        "causationId",
+        "detail",
+      ]),
       projected.map(({ event }) => JSON.stringify(storedPayloadOf(event))),
       projected.map(({ event }) => parseTraceparent(event.data.metadata.traceparent)?.traceId ?? null),
     ],
@@ -198,7 +205,7 @@ async function addFigures(
     `INSERT INTO analytics_figures AS f (generation, name, key, value)
      SELECT $1, d.name, d.key, d.delta FROM unnest($2::text[], $3::text[], $4::bigint[]) AS d(name, key, delta)
      ON CONFLICT (generation, name, key) DO UPDATE SET value = f.value + excluded.value`,
-    [generation, deltas.map((d) => d.name), deltas.map((d) => d.key), deltas.map((d) => d.delta)],
+    [generation, ...columnsOf(deltas, ["name", "key", "delta"])],
   );
 }
 
@@ -271,14 +278,7 @@ async function addSkuFigures(
        SET units = f.units + excluded.units,
            revenue_minor = f.revenue_minor + excluded.revenue_minor,
            orders = f.orders + excluded.orders`,
-    [
-      generation,
-      rows.map((row) => row.sku),
-      rows.map((row) => row.currency),
-      rows.map((row) => row.units),
-      rows.map((row) => row.revenue),
-      rows.map((row) => row.orders),
-    ],
+    [generation, ...columnsOf(rows, ["sku", "currency", "units", "revenue", "orders"])],
   );
 }
 

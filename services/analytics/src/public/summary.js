@@ -63,22 +63,14 @@ export function renderSummary(summary) {
   );
 
   renderLatency(latency);
-  renderBars(
-    $("reasons"),
-    Object.entries(orders.cancelledByReason).map(([reason, count]) => [
-      reason.toLowerCase().replaceAll("_", " "),
-      count,
-    ]),
-    { color: "var(--bad)", empty: "no cancellations" },
-  );
-  renderBars(
-    $("payment-reasons"),
-    Object.entries(payments.failedByReason).map(([reason, count]) => [
-      reason.toLowerCase().replaceAll("_", " "),
-      count,
-    ]),
-    { color: "var(--warn)", empty: "no failed payments" },
-  );
+  renderBars($("reasons"), inWords(orders.cancelledByReason), {
+    color: "var(--bad)",
+    empty: "no cancellations",
+  });
+  renderBars($("payment-reasons"), inWords(payments.failedByReason), {
+    color: "var(--warn)",
+    empty: "no failed payments",
+  });
   const others = [
     ["Stock reserved", inventory.reserved],
     ["Reservations failed", inventory.reservationFailed],
@@ -92,6 +84,14 @@ export function renderSummary(summary) {
   $("others").replaceChildren(
     ...others.flatMap(([label, value]) => [html("dt", {}, label), html("dd", {}, number.format(value))]),
   );
+}
+
+/** A count by reason as [label, count] pairs, each reason in words ("OUT_OF_STOCK" → "out of stock"). */
+function inWords(countsByReason) {
+  return Object.entries(countsByReason).map(([reason, count]) => [
+    reason.toLowerCase().replaceAll("_", " "),
+    count,
+  ]);
 }
 
 function renderLatency(latency) {
