@@ -57,6 +57,28 @@ async function connect(url: string, token: string): Promise<Connection> {
   return { status: 200, retryAfter: null, summaries, ended, close: () => controller.abort() };
 }
 
+/**
+ * Expects the first `accepted` connections answered 200 and every other one refused with `status`,
+ * `code` and a Retry-After; answers the accepted ones.
+ */
+function expectRefusedBeyond(
+  connections: readonly Connection[],
+  accepted: number,
+  status: number,
+  code: string,
+): Connection[] {
+  const ok = connections.filter((c) => c.status === 200);
+  const refused = connections.filter((c) => c.status !== 200);
+  expect(ok).toHaveLength(accepted);
+  expect(refused).toHaveLength(connections.length - accepted);
+  for (const c of refused) {
+    expect(c.status).toBe(status);
+    expect(c.code).toBe(code);
+    expect(Number(c.retryAfter)).toBeGreaterThan(0);
+  }
+  return ok;
+}
+
 /** Commits one more order's facts straight into the live generation. */
 async function addOrder(h: AnalyticsHarness): Promise<number> {
   const order = sagaOf({
@@ -66,6 +88,16 @@ async function addOrder(h: AnalyticsHarness): Promise<number> {
   });
   await withTransaction(h.context.pool, (tx) => applyEvents(tx, 1, order.events));
   return (await h.summary()).facts;
+}
+
+/** Adds an order and waits until every accepted stream's last summary counts its facts. */
+async function orderSeenOnEvery(h: AnalyticsHarness, accepted: readonly Connection[]): Promise<void> {
+  const facts = await addOrder(h);
+  await waitFor(
+    "the change on every accepted stream",
+    () => accepted.every((c) => c.summaries.at(-1)?.facts === facts),
+    10_000,
+  );
 }
 
 describe("the summary stream", () => {
@@ -138,15 +170,7 @@ describe("the summary stream", () => {
     const url = `${urlOf(h.app)}/analytics/stream`;
     const connections = await Promise.all(Array.from({ length: 150 }, () => connect(url, h.operatorToken)));
     try {
-      const accepted = connections.filter((c) => c.status === 200);
-      const refused = connections.filter((c) => c.status !== 200);
-      expect(accepted).toHaveLength(5);
-      expect(refused).toHaveLength(145);
-      for (const c of refused) {
-        expect(c.status).toBe(429);
-        expect(c.code).toBe("ANALYTICS_STREAM_LIMIT");
-        expect(Number(c.retryAfter)).toBeGreaterThan(0);
-      }
+      const accepted = expectRefusedBeyond(connections, 5, 429, "ANALYTICS_STREAM_LIMIT");
       // Another operator from the same address is held to the address's share too.
       const neighbour = await connect(url, await testTokens.staff("operator", "ops-2"));
       expect(neighbour.status).toBe(429);
@@ -156,12 +180,7 @@ describe("the summary stream", () => {
         () => accepted.every((c) => c.summaries.length > 0),
         10_000,
       );
-      const facts = await addOrder(h);
-      await waitFor(
-        "the change on every accepted stream",
-        () => accepted.every((c) => c.summaries.at(-1)?.facts === facts),
-        10_000,
-      );
+      await orderSeenOnEvery(h, accepted);
 
       // A closed connection frees its slot.
       accepted[0]!.close();
@@ -183,21 +202,8 @@ describe("the summary stream", () => {
     const url = `${urlOf(wide)}/analytics/stream`;
     const connections = await Promise.all(Array.from({ length: 150 }, () => connect(url, h.operatorToken)));
     try {
-      const accepted = connections.filter((c) => c.status === 200);
-      const refused = connections.filter((c) => c.status !== 200);
-      expect(accepted).toHaveLength(100);
-      expect(refused).toHaveLength(50);
-      for (const c of refused) {
-        expect(c.status).toBe(503);
-        expect(c.code).toBe("ANALYTICS_STREAM_BUSY");
-        expect(Number(c.retryAfter)).toBeGreaterThan(0);
-      }
-      const facts = await addOrder(h);
-      await waitFor(
-        "the change on every accepted stream",
-        () => accepted.every((c) => c.summaries.at(-1)?.facts === facts),
-        10_000,
-      );
+      const accepted = expectRefusedBeyond(connections, 100, 503, "ANALYTICS_STREAM_BUSY");
+      await orderSeenOnEvery(h, accepted);
     } finally {
       for (const c of connections) c.close();
     }
