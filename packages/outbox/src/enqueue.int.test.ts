@@ -1,8 +1,25 @@
+import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { enqueue, enqueueAll } from "./enqueue.js";
 import { OutboxError } from "./errors.js";
 import { outboxRig } from "./testing/outbox-rig.js";
 import { orderPlaced, waitFor } from "./testing/support.js";
+
+/** Runs `work` in a transaction of its own on a client of `pool`, and ends it with `end`. */
+async function inTransaction(
+  pool: pg.Pool,
+  end: "COMMIT" | "ROLLBACK",
+  work: (client: pg.PoolClient) => Promise<unknown>,
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await work(client);
+    await client.query(end);
+  } finally {
+    client.release();
+  }
+}
 
 describe("enqueue", { timeout: 90_000 }, () => {
   const { database, setUp, relay } = outboxRig();
@@ -32,23 +49,9 @@ describe("enqueue", { timeout: 90_000 }, () => {
     const { db, collector } = await setUp();
     await relay().start();
     const rolledBack = orderPlaced("ord_1", 0);
-    const client = await db.pool.connect();
-    try {
-      await client.query("BEGIN");
-      await enqueue(client, rolledBack);
-      await client.query("ROLLBACK");
-    } finally {
-      client.release();
-    }
+    await inTransaction(db.pool, "ROLLBACK", (client) => enqueue(client, rolledBack));
     const together = Array.from({ length: 5 }, (_, i) => orderPlaced("ord_1", i + 1));
-    const writer = await db.pool.connect();
-    try {
-      await writer.query("BEGIN");
-      await enqueueAll(writer, together);
-      await writer.query("COMMIT");
-    } finally {
-      writer.release();
-    }
+    await inTransaction(db.pool, "COMMIT", (writer) => enqueueAll(writer, together));
     const ids = together.map((event) => event.data.metadata.eventId);
     await waitFor("the committed events", () => ids.every((id) => collector.seen.has(id)));
     expect(collector.arrivals.map((arrival) => arrival.eventId)).toEqual(ids);
