@@ -1,14 +1,12 @@
 import { generateKeyPairSync } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { importJWK, SignJWT } from "jose";
-import { pino } from "pino";
-import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertActsFor, authConfigSpec, authProductionProblems, createAuthenticator } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { DEVELOPMENT_KEY_ID } from "./development-keys.js";
-import { createHttpServer } from "./http.js";
 import { loadServiceConfig, serviceConfigSpec } from "./service.js";
+import { createTestHttpServer } from "./testing-http.js";
 import { issueDevelopmentToken } from "./tokens.js";
 
 /** The settings a service has when none are given: the development key, issuer and audience. */
@@ -16,12 +14,7 @@ const settings = loadConfig(authConfigSpec(), {});
 
 let app: FastifyInstance;
 beforeAll(async () => {
-  app = await createHttpServer({
-    logger: pino({ level: "silent" }),
-    api: { title: "Guarded", version: "1.0.0" },
-    metrics: new Registry(),
-    auth: createAuthenticator(settings),
-  });
+  app = await createTestHttpServer("Guarded");
   app.get("/open", { config: { access: "public" } }, async (request) => ({ principal: request.principal }));
   app.get("/mine/:customerId", async (request) => {
     assertActsFor(request.principal, (request.params as { customerId: string }).customerId);

@@ -1,10 +1,7 @@
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
-import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { authConfigSpec, createAuthenticator } from "./auth.js";
-import { loadConfig } from "./config.js";
-import { createHttpServer, errorResponseRef, errorResponses } from "./http.js";
+import { errorResponseRef, errorResponses } from "./http.js";
+import { createTestHttpServer } from "./testing-http.js";
 
 class ShopError extends Error {
   constructor(
@@ -22,11 +19,7 @@ afterEach(async () => {
 });
 
 async function build(readiness: Record<string, () => Promise<void>> = {}): Promise<FastifyInstance> {
-  app = await createHttpServer({
-    logger: pino({ level: "silent" }),
-    api: { title: "Shop", version: "1.0.0" },
-    metrics: new Registry(),
-    auth: createAuthenticator(loadConfig(authConfigSpec(), {})),
+  app = await createTestHttpServer("Shop", {
     readiness,
     readinessTimeoutMs: 100,
     errorStatus: { SHOP_NOT_FOUND: 404, SHOP_BROKEN: 500, SHOP_CLOSED: 503 },

@@ -1,20 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
-import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authConfigSpec, createAuthenticator } from "./auth.js";
-import { loadConfig } from "./config.js";
-import { createHttpServer } from "./http.js";
 import { SAFE_STRING_PATTERN, safeString } from "./strings.js";
+import { createTestHttpServer } from "./testing-http.js";
 
 let app: FastifyInstance;
 beforeAll(async () => {
-  app = await createHttpServer({
-    logger: pino({ level: "silent" }),
-    api: { title: "Strings", version: "1.0.0" },
-    metrics: new Registry(),
-    auth: createAuthenticator(loadConfig(authConfigSpec(), {})),
-  });
+  app = await createTestHttpServer("Strings");
   app.post(
     "/names",
     {

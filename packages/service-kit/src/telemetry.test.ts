@@ -3,13 +3,10 @@ import { createServer, type Server } from "node:http";
 import { Writable } from "node:stream";
 import { activeTraceparent, startPublishSpans, traceProcessing, traceWork } from "@herald/outbox";
 import type { KafkaMessage } from "kafkajs";
-import { Registry } from "prom-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { authConfigSpec, createAuthenticator } from "./auth.js";
-import { loadConfig } from "./config.js";
-import { createHttpServer } from "./http.js";
 import { createLogger } from "./logger.js";
 import { startTelemetry, type Telemetry } from "./telemetry.js";
+import { createTestHttpServer } from "./testing-http.js";
 
 // Tracing on, exporting to a Zipkin v2 JSON receiver on loopback (what Zipkin's server accepts):
 // a request continues its caller's trace, log lines inside carry it, and the outbox's spans chain
@@ -78,13 +75,7 @@ function logLines(): { stream: Writable; lines: Record<string, unknown>[] } {
 }
 
 async function app(logger = createLogger({ service: "shop", level: "silent" })) {
-  const server = await createHttpServer({
-    logger,
-    api: { title: "Shop", version: "1.0.0" },
-    metrics: new Registry(),
-    auth: createAuthenticator(loadConfig(authConfigSpec(), {})),
-    readiness: {},
-  });
+  const server = await createTestHttpServer("Shop", { logger, readiness: {} });
   server.post("/things/:id", { config: { access: "public" } }, async (request) => {
     request.log.info("handling");
     return { traceparent: activeTraceparent() };
