@@ -90,11 +90,15 @@ describe("the confirmation mail", () => {
 });
 
 describe("the cancellation mail", () => {
+  const cancelledWith = (
+    reason: Parameters<typeof renderOrderCancelled>[1]["reason"],
+    detail: string | null,
+    refund: Parameters<typeof renderOrderCancelled>[1]["refund"],
+  ) => renderOrderCancelled(order, { reason, detail, refund });
+
   it("names the short SKUs when stock ran out and says nothing was charged", () => {
-    const mail = renderOrderCancelled(order, {
-      reason: "OUT_OF_STOCK",
-      detail: "HRL-MUG-BLUE: 2 requested, 1 available",
-      refund: { kind: "NOT_CHARGED" },
+    const mail = cancelledWith("OUT_OF_STOCK", "HRL-MUG-BLUE: 2 requested, 1 available", {
+      kind: "NOT_CHARGED",
     });
     expect(mail.subject).toBe("Your order 7d9f3c1e has been cancelled");
     for (const part of [mail.html, mail.text]) {
@@ -106,47 +110,27 @@ describe("the cancellation mail", () => {
   });
 
   it("says in words why a payment failed", () => {
-    const mail = renderOrderCancelled(order, {
-      reason: "PAYMENT_FAILED",
-      detail: "CARD_DECLINED",
-      refund: { kind: "NOT_CHARGED" },
-    });
+    const mail = cancelledWith("PAYMENT_FAILED", "CARD_DECLINED", { kind: "NOT_CHARGED" });
     expect(mail.text).toContain(
       "We could not take your payment (your card was declined), so we cancelled the order.",
     );
   });
 
   it("mentions the refund when the order was paid, and the amount refunded once it was", () => {
-    const toRefund = renderOrderCancelled(order, {
-      reason: "CUSTOMER_REQUEST",
-      detail: null,
-      refund: { kind: "WILL_BE_REFUNDED", amount: eur(5070) },
-    });
+    const toRefund = cancelledWith("CUSTOMER_REQUEST", null, { kind: "WILL_BE_REFUNDED", amount: eur(5070) });
     expect(toRefund.text).toContain("As you asked, we cancelled your order.");
     expect(toRefund.text).toContain("The €50.70 you paid will be refunded to your payment method.");
-    const refunded = renderOrderCancelled(order, {
-      reason: "CUSTOMER_REQUEST",
-      detail: null,
-      refund: { kind: "REFUNDED", amount: eur(5070) },
-    });
+    const refunded = cancelledWith("CUSTOMER_REQUEST", null, { kind: "REFUNDED", amount: eur(5070) });
     expect(refunded.html).toContain("We have refunded €50.70 to your payment method.");
   });
 
   it("says nothing about money it does not know about", () => {
-    const mail = renderOrderCancelled(order, {
-      reason: "CUSTOMER_REQUEST",
-      detail: null,
-      refund: { kind: "UNKNOWN" },
-    });
+    const mail = cancelledWith("CUSTOMER_REQUEST", null, { kind: "UNKNOWN" });
     expect(mail.text).not.toMatch(/refund|charged/i);
   });
 
   it("escapes the detail in HTML", () => {
-    const mail = renderOrderCancelled(order, {
-      reason: "OTHER",
-      detail: "<b>warehouse</b> flooded",
-      refund: { kind: "UNKNOWN" },
-    });
+    const mail = cancelledWith("OTHER", "<b>warehouse</b> flooded", { kind: "UNKNOWN" });
     expect(mail.html).toContain("We had to cancel your order: &lt;b&gt;warehouse&lt;/b&gt; flooded.");
     expect(mail.text).toContain("We had to cancel your order: <b>warehouse</b> flooded.");
   });
