@@ -47,6 +47,14 @@ export function kafkaComponent(
   let java = "";
   let classpath = "";
   let log4j = "";
+  /** A Kafka main class's java arguments: the log configuration, the classpath, the class and its arguments. */
+  const javaArgs = (mainClass: string, ...args: string[]) => [
+    `-Dlog4j.configuration=file:${log4j}`,
+    "-cp",
+    classpath,
+    mainClass,
+    ...args,
+  ];
   return daemonComponent(options, {
     name: "kafka",
     port: ports.broker,
@@ -71,10 +79,7 @@ export function kafkaComponent(
       if (!existsSync(join(dataDir, "meta.properties"))) {
         const format = spawnSync(
           java,
-          [
-            `-Dlog4j.configuration=file:${log4j}`,
-            "-cp",
-            classpath,
+          javaArgs(
             "kafka.tools.StorageTool",
             "format",
             `--cluster-id=${clusterId()}`,
@@ -84,7 +89,7 @@ export function kafkaComponent(
               "--add-scram",
               `SCRAM-SHA-512=[name=${login.username},password=${login.password}]`,
             ]),
-          ],
+          ),
           { encoding: "utf8" },
         );
         if (format.status !== 0) {
@@ -97,15 +102,7 @@ export function kafkaComponent(
       }
       return {
         command: java,
-        args: [
-          "-Xms256m",
-          "-Xmx1g",
-          `-Dlog4j.configuration=file:${log4j}`,
-          "-cp",
-          classpath,
-          "kafka.Kafka",
-          properties,
-        ],
+        args: ["-Xms256m", "-Xmx1g", ...javaArgs("kafka.Kafka", properties)],
       };
     },
     async afterStart() {
@@ -117,10 +114,7 @@ export function kafkaComponent(
         for (const login of SCRAM_LOGINS) {
           const result = spawnSync(
             java,
-            [
-              `-Dlog4j.configuration=file:${log4j}`,
-              "-cp",
-              classpath,
+            javaArgs(
               "kafka.admin.ConfigCommand",
               "--bootstrap-server",
               brokers[0]!,
@@ -133,7 +127,7 @@ export function kafkaComponent(
               login.username,
               "--add-config",
               `SCRAM-SHA-512=[password=${login.password}]`,
-            ],
+            ),
             { encoding: "utf8" },
           );
           if (result.status !== 0)
