@@ -1,7 +1,7 @@
-import { createMetadata, type DomainEvent } from "@herald/events";
+import type { DomainEvent } from "@herald/events";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VALID_ORDER_TOTAL, validOrder } from "../testing/harness.js";
-import { paidFor, reservedFor, type SagaRig, startSagaRig } from "../testing/saga-rig.js";
+import { factFor, paidFor, reservedFor, type SagaRig, startSagaRig } from "../testing/saga-rig.js";
 import { readStream } from "./event-store.js";
 
 let rig: SagaRig;
@@ -37,14 +37,9 @@ async function expectStillPlaced(orderId: string): Promise<void> {
 describe("facts that contradict the order", () => {
   it("dead-letters a reservation of other lines at once, and the order does not move", async () => {
     const { orderId, cause } = await placeOrder();
-    const wrongLines: DomainEvent = {
-      type: "InventoryReserved",
-      data: {
-        metadata: createMetadata({ producer: "inventory", cause }),
-        orderId,
-        lines: [{ sku: "HRL-MUG-BLUE", quantity: 20 }],
-      },
-    };
+    const wrongLines = factFor("InventoryReserved", orderId, cause, {
+      lines: [{ sku: "HRL-MUG-BLUE", quantity: 20 }],
+    });
     await send(wrongLines, "inventory");
 
     const report = await handled(wrongLines.data.metadata.eventId);

@@ -11,7 +11,7 @@ import { type ConsumeReport, createRelay, HEADERS, type Relay } from "@herald/ou
 import type { Consumer as KafkaConsumer } from "kafkajs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VALID_ORDER_TOTAL, validOrder } from "../testing/harness.js";
-import { paidFor, reservedFor, type SagaRig, startSagaRig } from "../testing/saga-rig.js";
+import { factFor, paidFor, reservedFor, type SagaRig, startSagaRig } from "../testing/saga-rig.js";
 
 const infra = testInfra();
 
@@ -144,15 +144,9 @@ describe("the order saga over Kafka", () => {
 
   it("cancels the order when the stock cannot be reserved", async () => {
     const { orderId, placed } = await placeOrder();
+    const unavailableSkus = [{ sku: "HRL-TEE-BLACK-M", requested: 1, available: 0 }];
     await send(
-      {
-        type: "InventoryReservationFailed",
-        data: {
-          metadata: from("inventory", placed.data.metadata),
-          orderId,
-          unavailableSkus: [{ sku: "HRL-TEE-BLACK-M", requested: 1, available: 0 }],
-        },
-      },
+      factFor("InventoryReservationFailed", orderId, placed.data.metadata, { unavailableSkus }),
       "inventory",
     );
     const cancelled = await waitFor("OrderCancelled on Kafka", () => eventsOf(orderId)[1]);
@@ -168,20 +162,13 @@ describe("the order saga over Kafka", () => {
 
   it("cancels the order when the payment fails", async () => {
     const { orderId, placed } = await placeOrder();
-    await send(
-      {
-        type: "PaymentFailed",
-        data: {
-          metadata: from("payment", placed.data.metadata),
-          orderId,
-          paymentId: "pay-2",
-          amount: VALID_ORDER_TOTAL,
-          reason: "CARD_DECLINED",
-          detail: null,
-        },
-      },
-      "payments",
-    );
+    const declined = {
+      paymentId: "pay-2",
+      amount: VALID_ORDER_TOTAL,
+      reason: "CARD_DECLINED" as const,
+      detail: null,
+    };
+    await send(factFor("PaymentFailed", orderId, placed.data.metadata, declined), "payments");
     const cancelled = await waitFor("OrderCancelled on Kafka", () => eventsOf(orderId)[1]);
     expect(cancelled).toMatchObject({
       type: "OrderCancelled",

@@ -3,6 +3,7 @@ import {
   createEventSerde,
   createMetadata,
   type DomainEvent,
+  type EventData,
   type EventOf,
   type EventSerde,
   keyOf,
@@ -94,28 +95,30 @@ export async function startSagaRig(name: string, topicNames: readonly TopicName[
   };
 }
 
-/** Inventory's InventoryReserved of the lines of {@link validOrder}, caused by `cause`. */
-export const reservedFor = (orderId: string, cause: Metadata): EventOf<"InventoryReserved"> => ({
-  type: "InventoryReserved",
-  data: {
-    metadata: createMetadata({ producer: "inventory", cause }),
-    orderId,
-    lines: validOrder().items,
-  },
-});
+/** The facts other services publish about an order, and which service publishes each. */
+const PRODUCERS = {
+  InventoryReserved: "inventory",
+  InventoryReservationFailed: "inventory",
+  PaymentProcessed: "payment",
+  PaymentFailed: "payment",
+} as const;
 
-/** Payment's PaymentProcessed for the order, caused by `cause`: the order's total unless told. */
-export const paidFor = (
+/** Another service's fact of type `type` about the order, caused by `cause`, with `data` besides. */
+export const factFor = <K extends keyof typeof PRODUCERS>(
+  type: K,
   orderId: string,
   cause: Metadata,
-  paymentId: string,
-  amount = VALID_ORDER_TOTAL,
-): EventOf<"PaymentProcessed"> => ({
-  type: "PaymentProcessed",
-  data: {
-    metadata: createMetadata({ producer: "payment", cause }),
-    orderId,
-    paymentId,
-    amount,
-  },
-});
+  data: Omit<EventData[K], "metadata" | "orderId">,
+): EventOf<K> =>
+  ({
+    type,
+    data: { metadata: createMetadata({ producer: PRODUCERS[type], cause }), orderId, ...data },
+  }) as EventOf<K>;
+
+/** Inventory's InventoryReserved of the lines of {@link validOrder}, caused by `cause`. */
+export const reservedFor = (orderId: string, cause: Metadata) =>
+  factFor("InventoryReserved", orderId, cause, { lines: validOrder().items });
+
+/** Payment's PaymentProcessed for the order, caused by `cause`: the order's total unless told. */
+export const paidFor = (orderId: string, cause: Metadata, paymentId: string, amount = VALID_ORDER_TOTAL) =>
+  factFor("PaymentProcessed", orderId, cause, { paymentId, amount });
