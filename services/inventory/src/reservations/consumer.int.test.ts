@@ -99,6 +99,14 @@ const outcomeOf = (event: DomainEvent, outcome: ConsumeReport["outcome"]) =>
       (r) => r.event?.data.metadata.eventId === event.data.metadata.eventId && r.outcome === outcome,
     ),
   );
+type OrderLine = ReturnType<typeof orderLine>;
+
+/** Sends the OrderPlaced of two new orders of one line each, the first one first; answers both. */
+async function sendOrders(first: OrderLine, second: OrderLine) {
+  const placed = [orderPlaced(randomUUID(), [first]), orderPlaced(randomUUID(), [second])] as const;
+  for (const event of placed) await send(event);
+  return placed;
+}
 const onKafka = (orderId: string) => published.filter((m) => m.key === orderId);
 
 describe("the inventory reactions on the real consumer runtime", () => {
@@ -150,10 +158,7 @@ describe("the inventory reactions on the real consumer runtime", () => {
   });
 
   it("sells on confirmation, restocks when the sale is cancelled, and releases on a payment failure", async () => {
-    const sold = orderPlaced(randomUUID(), [orderLine("KAFKA-MUG", 2)]);
-    const unpaid = orderPlaced(randomUUID(), [orderLine("KAFKA-TEE", 3)]);
-    await send(sold);
-    await send(unpaid);
+    const [sold, unpaid] = await sendOrders(orderLine("KAFKA-MUG", 2), orderLine("KAFKA-TEE", 3));
     await send(followUp("OrderConfirmed", sold));
     // Payment fails only after it saw InventoryReserved; the two topics are not ordered between them.
     await waitFor("the reservation to fail the payment of", () => onKafka(unpaid.data.orderId)[0]);
@@ -177,10 +182,7 @@ describe("the inventory reactions on the real consumer runtime", () => {
   });
 
   it("dead-letters an order with a non-positive quantity, writes nothing for it, and keeps going", async () => {
-    const bad = orderPlaced(randomUUID(), [orderLine("KAFKA-MUG", 0)]);
-    const good = orderPlaced(randomUUID(), [orderLine("KAFKA-MUG", 1)]);
-    await send(bad);
-    await send(good);
+    const [bad, good] = await sendOrders(orderLine("KAFKA-MUG", 0), orderLine("KAFKA-MUG", 1));
     await outcomeOf(bad, "dead_lettered");
     await waitFor("the next order reserved", () => onKafka(good.data.orderId)[0]);
     const letter = await waitFor("the dead letter", () => dlq.find((m) => m.key === bad.data.orderId));
