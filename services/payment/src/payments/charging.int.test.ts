@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   announcedTypes,
   charges,
+  deliverAndDrain,
   drain,
   harnessPerTest,
   orderEvents,
@@ -73,10 +74,7 @@ describe("charging an order once", () => {
   it("never charges an order whose cancellation came first", async () => {
     const orderId = randomUUID();
     const order = orderEvents(orderId);
-    await h.deliver(order.cancelled());
-    await h.deliver(order.placed());
-    await h.deliver(order.reserved());
-    await drain(h);
+    await deliverAndDrain(h, order.cancelled(), order.placed(), order.reserved());
     expect(await paymentOf(h, orderId)).toBeUndefined();
     expect(await h.count("gateway_simulator_ledger")).toBe(0);
     expect(await announcedTypes(h, orderId)).toEqual([]);
@@ -85,10 +83,7 @@ describe("charging an order once", () => {
   it("voids a charge requested but not yet sent when the cancellation arrives", async () => {
     const orderId = randomUUID();
     const order = orderEvents(orderId);
-    await h.deliver(order.placed());
-    await h.deliver(order.reserved());
-    await h.deliver(order.cancelled());
-    await drain(h);
+    await deliverAndDrain(h, order.placed(), order.reserved(), order.cancelled());
     expect(await paymentOf(h, orderId)).toMatchObject({ status: "VOIDED", attempts: 0 });
     expect(await h.count("gateway_simulator_ledger")).toBe(0);
     expect(await announcedTypes(h, orderId)).toEqual([]);

@@ -138,6 +138,12 @@ export async function drain(h: Harness, worker = h.worker()): Promise<void> {
   throw new Error("the worker never ran out of due work");
 }
 
+/** Delivers the events one after the other, as the consumer would, then runs the worker until it is idle. */
+export async function deliverAndDrain(h: Harness, ...events: DomainEvent[]): Promise<void> {
+  for (const event of events) await h.deliver(event);
+  await drain(h);
+}
+
 const eur = (amountMinor: number) => ({ amountMinor, currency: "EUR" });
 export const TOTAL = eur(5070);
 
