@@ -28,16 +28,20 @@ beforeAll(async () => {
   await client.restock(["HRL-MUG-BLUE", "HRL-TEE-BLACK-M"]);
 });
 
+/** Places an order (mailed to a new address starting `emailPrefix`) in a trace of its own; answers both. */
+async function placeInNewTrace(emailPrefix: string, token?: string) {
+  const trace = newTraceparent();
+  const placed = await client.place(
+    orderRequest({ email: `${emailPrefix}-${randomUUID()}@example.com`, token }),
+    undefined,
+    { traceparent: trace.header },
+  );
+  return { trace, placed };
+}
+
 describe("one trace per order across every service, through the outbox and its relays", () => {
   it("follows a confirmed order from POST /orders to the analytics of its mail", async () => {
-    const trace = newTraceparent();
-    const placed = await client.place(
-      orderRequest({ email: `traced-${randomUUID()}@example.com` }),
-      undefined,
-      {
-        traceparent: trace.header,
-      },
-    );
+    const { trace, placed } = await placeInNewTrace("traced");
     expect(placed.status).toBe(202);
     expect((await client.settled(placed.body.orderId)).status).toBe("CONFIRMED");
 
@@ -85,12 +89,7 @@ describe("one trace per order across every service, through the outbox and its r
   });
 
   it("follows an order cancelled by a declined payment to its cancellation mail", async () => {
-    const trace = newTraceparent();
-    const placed = await client.place(
-      orderRequest({ email: `traced-declined-${randomUUID()}@example.com`, token: "tok_declined" }),
-      undefined,
-      { traceparent: trace.header },
-    );
+    const { trace, placed } = await placeInNewTrace("traced-declined", "tok_declined");
     expect((await client.settled(placed.body.orderId)).status).toBe("CANCELLED");
 
     const spans = await traceOnce(
@@ -121,12 +120,7 @@ describe("one trace per order across every service, through the outbox and its r
   });
 
   it("shows a charge the gateway failed and its retry as two attempts in the order's trace", async () => {
-    const trace = newTraceparent();
-    const placed = await client.place(
-      orderRequest({ email: `traced-retry-${randomUUID()}@example.com`, token: "tok_gateway_error" }),
-      undefined,
-      { traceparent: trace.header },
-    );
+    const { trace, placed } = await placeInNewTrace("traced-retry", "tok_gateway_error");
     expect((await client.settled(placed.body.orderId)).status).toBe("CONFIRMED");
     const [payment] = await client.payments(placed.body.orderId);
     expect(payment).toMatchObject({ status: "PROCESSED", attempts: 2 });
