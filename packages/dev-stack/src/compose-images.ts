@@ -148,6 +148,24 @@ const STANDIN_FOLDERS: Readonly<Record<StandInKind, string>> = {
   zipkin: "zipkin",
 };
 
+/**
+ * Builds a stand-in on the Java image, with no build arguments: the build context of the stand-in's
+ * files `files` in a folder `folder`, which `fill` completes with what it downloads.
+ */
+async function buildOnJava(
+  context: StandInContext,
+  kind: StandInKind,
+  image: string,
+  files: string,
+  folder: string,
+  fill: (dir: string) => void,
+): Promise<void> {
+  await ensureJava(context);
+  const dir = prepareContext(context, files, folder);
+  fill(dir);
+  await build(context, image, dir, {}, standInDigest(kind, image));
+}
+
 async function buildStandIn(kind: StandInKind, image: string, context: StandInContext): Promise<void> {
   const { tag } = parseImageName(image);
   switch (kind) {
@@ -178,53 +196,47 @@ async function buildStandIn(kind: StandInKind, image: string, context: StandInCo
         standInDigest(kind, image),
       );
       return;
-    case "kafka": {
-      await ensureJava(context);
-      const dir = prepareContext(context, "kafka", `kafka-${tag}`);
-      const libs = ensureMavenClasspath(
-        join(context.cacheDir, `kafka-${tag}`),
-        // The native broker's classpath (kafka.ts), so both share one download.
-        [
-          { groupId: "org.apache.kafka", artifactId: `kafka_${VERSIONS.scala}`, version: tag },
-          { groupId: "org.slf4j", artifactId: "slf4j-reload4j", version: VERSIONS.slf4j },
-        ],
-        `Apache Kafka ${tag}`,
-      );
-      const tools = ensureMavenClasspath(
-        join(context.cacheDir, `kafka-tools-${tag}`),
-        [{ groupId: "org.apache.kafka", artifactId: "kafka-tools", version: tag }],
-        `Apache Kafka tools ${tag}`,
-      );
-      cpSync(libs, join(dir, "libs"), { recursive: true });
-      cpSync(tools, join(dir, "tools-libs"), { recursive: true });
-      await build(context, image, dir, {}, standInDigest(kind, image));
+    case "kafka":
+      await buildOnJava(context, kind, image, "kafka", `kafka-${tag}`, (dir) => {
+        const libs = ensureMavenClasspath(
+          join(context.cacheDir, `kafka-${tag}`),
+          // The native broker's classpath (kafka.ts), so both share one download.
+          [
+            { groupId: "org.apache.kafka", artifactId: `kafka_${VERSIONS.scala}`, version: tag },
+            { groupId: "org.slf4j", artifactId: "slf4j-reload4j", version: VERSIONS.slf4j },
+          ],
+          `Apache Kafka ${tag}`,
+        );
+        const tools = ensureMavenClasspath(
+          join(context.cacheDir, `kafka-tools-${tag}`),
+          [{ groupId: "org.apache.kafka", artifactId: "kafka-tools", version: tag }],
+          `Apache Kafka tools ${tag}`,
+        );
+        cpSync(libs, join(dir, "libs"), { recursive: true });
+        cpSync(tools, join(dir, "tools-libs"), { recursive: true });
+      });
       return;
-    }
-    case "registry": {
-      await ensureJava(context);
-      const dir = prepareContext(context, "apicurio", `apicurio-${tag}`);
-      const dist = ensureMavenDistribution(
-        join(context.cacheDir, `apicurio-registry-${tag}`),
-        `io.apicurio:apicurio-registry-app:${tag}:tar.gz:all`,
-        `Apicurio Registry ${tag}`,
-      );
-      cpSync(dist, join(dir, "dist"), { recursive: true });
-      await build(context, image, dir, {}, standInDigest(kind, image));
+    case "registry":
+      await buildOnJava(context, kind, image, "apicurio", `apicurio-${tag}`, (dir) => {
+        const dist = ensureMavenDistribution(
+          join(context.cacheDir, `apicurio-registry-${tag}`),
+          `io.apicurio:apicurio-registry-app:${tag}:tar.gz:all`,
+          `Apicurio Registry ${tag}`,
+        );
+        cpSync(dist, join(dir, "dist"), { recursive: true });
+      });
       return;
-    }
-    case "zipkin": {
-      await ensureJava(context);
-      const dir = prepareContext(context, "zipkin", `zipkin-${tag}`);
-      // The executable jar the native stack caches (zipkin.ts), so both share one download.
-      const jar = ensureMavenArtifact(
-        join(context.cacheDir, `zipkin-server-${tag}`),
-        `io.zipkin:zipkin-server:${tag}:jar:exec`,
-        `Zipkin server ${tag}`,
-      );
-      cpSync(jar, join(dir, "zipkin.jar"));
-      await build(context, image, dir, {}, standInDigest(kind, image));
+    case "zipkin":
+      await buildOnJava(context, kind, image, "zipkin", `zipkin-${tag}`, (dir) => {
+        // The executable jar the native stack caches (zipkin.ts), so both share one download.
+        const jar = ensureMavenArtifact(
+          join(context.cacheDir, `zipkin-server-${tag}`),
+          `io.zipkin:zipkin-server:${tag}:jar:exec`,
+          `Zipkin server ${tag}`,
+        );
+        cpSync(jar, join(dir, "zipkin.jar"));
+      });
       return;
-    }
     case "maildev":
       if (!(await imageExists(context.engine, context.nodeImage))) {
         await buildStandIn("node", context.nodeImage, context);
