@@ -2,9 +2,9 @@ import { randomUUID } from "node:crypto";
 import type { EmailFailed, EmailSent } from "@herald/events";
 import { sampleEvent } from "@herald/events/testing";
 import type pg from "pg";
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import {
+  createTestMailSender,
   type EmailHarness,
   type EmailRow,
   harnessWithSmtpServer as setUp,
@@ -12,7 +12,6 @@ import {
   waitFor,
 } from "../testing/harness.js";
 import { messageIdFor } from "./message-id.js";
-import { createMailSender } from "./sender.js";
 import { claimDueMails } from "./store.js";
 import { createSmtpTransport, leaseFor } from "./transport.js";
 
@@ -152,7 +151,7 @@ describe("the sender", () => {
         return Reflect.get(target, property, receiver);
       },
     }) as pg.Pool;
-    const sender = createMailSender({
+    const sender = createTestMailSender({
       pool,
       transport: {
         async sendMail(message, call) {
@@ -162,13 +161,10 @@ describe("the sender", () => {
           return sent;
         },
       },
-      from: "Herald <orders@herald.test>",
-      logger: pino({ level: "silent" }),
       maxAttempts: 5,
       retry: { initialMs: 50, maxMs: 200 },
       leaseMs: 1_500,
       sendDeadlineMs: 1_000,
-      concurrency: 5,
       pollIntervalMs: 20,
     });
     sender.start();

@@ -1,10 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { sampleEvent } from "@herald/events/testing";
-import { pino } from "pino";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { harnessWithSmtpServer, uniqueRecipient, waitFor } from "../testing/harness.js";
+import { createTestMailSender, harnessWithSmtpServer, uniqueRecipient, waitFor } from "../testing/harness.js";
 import { messageIdFor } from "./message-id.js";
-import { createMailSender } from "./sender.js";
 import { createSmtpTransport } from "./transport.js";
 
 /** Far longer than any wait below: a sender that sends within the test woke on a notification. */
@@ -13,16 +11,13 @@ const MINUTES = 10 * 60_000;
 describe("the sender's wake-ups", () => {
   it("sends a mail recorded while it is idle, woken by the recording transaction's commit", async () => {
     const { h: harness, smtp } = await harnessWithSmtpServer(() => "accept");
-    const sender = createMailSender({
+    const sender = createTestMailSender({
       pool: harness.context.pool,
       transport: createSmtpTransport(smtp.url, 2_000),
-      from: "Herald <orders@herald.test>",
-      logger: pino({ level: "silent" }),
       maxAttempts: 3,
       retry: { initialMs: 50, maxMs: 100 },
       leaseMs: 5_000,
       sendDeadlineMs: 4_000,
-      concurrency: 5,
       pollIntervalMs: MINUTES,
       fallbackPollMs: MINUTES,
     });

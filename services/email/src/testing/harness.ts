@@ -3,8 +3,10 @@ import type { DomainEvent, EventType } from "@herald/events";
 import { type ServiceContext, withTransaction } from "@herald/service-kit";
 import { type Inject, injectAs, startServiceUnderTest, testTokens } from "@herald/service-kit/testing";
 import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
 import { onTestFinished } from "vitest";
 import type { EmailConfig } from "../config.js";
+import { createMailSender, type MailSender, type MailSenderOptions } from "../mail/sender.js";
 import { emailService } from "../service.js";
 import { type SmtpAnswer, startTestSmtpServer, type TestSmtpServer } from "./smtp-server.js";
 
@@ -100,6 +102,21 @@ export async function harnessWithSmtpServer(
   const h = await createEmailHarness({ SMTP_URL: smtp.url, ...settings });
   onTestFinished(() => h.close());
   return { h, smtp };
+}
+
+/**
+ * A mail sender of a test's own, beside the harness's: from the tests' address, silent, five mails at
+ * a time, and `options` for the rest.
+ */
+export function createTestMailSender(
+  options: Omit<MailSenderOptions, "from" | "logger" | "concurrency">,
+): MailSender {
+  return createMailSender({
+    from: "Herald <orders@herald.test>",
+    logger: pino({ level: "silent" }),
+    concurrency: 5,
+    ...options,
+  });
 }
 
 /** A recipient address no other test uses: the mail sink is shared, so tests look only at their own. */
