@@ -22,6 +22,10 @@ describe("parsePartitionBound", () => {
   });
 });
 
+/** The plan for partitions of ten ids each. */
+const planInTens = (input: Omit<Parameters<typeof planPartitions>[0], "size">) =>
+  planPartitions({ ...input, size: 10n });
+
 describe("planPartitions", () => {
   const range = (from: number, to: number) => ({
     name: `outbox_p${from}`,
@@ -30,11 +34,10 @@ describe("planPartitions", () => {
   });
 
   it("keeps the wanted number of partitions' ids ready beyond the last id handed out", () => {
-    const plan = planPartitions({
+    const plan = planInTens({
       partitions: [range(1, 11), range(11, 21)],
       issued: 15n,
       publishedThroughEverywhere: 0n,
-      size: 10n,
       ahead: 2,
     });
     expect(plan.create).toEqual([
@@ -45,30 +48,27 @@ describe("planPartitions", () => {
   });
 
   it("drops exactly the partitions whose ids every bucket has published", () => {
-    const plan = planPartitions({
+    const plan = planInTens({
       partitions: [range(1, 11), range(11, 21), range(21, 31)],
       issued: 25n,
       publishedThroughEverywhere: 20n,
-      size: 10n,
       ahead: 0,
     });
     expect(plan.drop).toEqual(["outbox_p1", "outbox_p11"]);
-    const oneShort = planPartitions({
+    const oneShort = planInTens({
       partitions: [range(1, 11), range(11, 21)],
       issued: 20n,
       publishedThroughEverywhere: 19n,
-      size: 10n,
       ahead: 0,
     });
     expect(oneShort.drop).toEqual(["outbox_p1"]);
   });
 
   it("starts after the last id handed out when no partition covers it", () => {
-    const plan = planPartitions({
+    const plan = planInTens({
       partitions: [],
       issued: 41n,
       publishedThroughEverywhere: 0n,
-      size: 10n,
       ahead: 1,
     });
     expect(plan.create).toEqual([{ from: 42n, to: 52n }]);
