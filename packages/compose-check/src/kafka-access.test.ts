@@ -1,5 +1,15 @@
+import type { KafkaGrant } from "@herald/dev-stack";
 import { describe, expect, it } from "vitest";
 import { aclCommands, committedKafkaAccess, renderKafkaAccess } from "./kafka-access.js";
+
+/** A grant to `principal` of `operations` on the resource `name` (literal or prefixed). */
+const grant = (
+  principal: string,
+  resource: KafkaGrant["resource"],
+  pattern: KafkaGrant["pattern"],
+  name: string,
+  ...operations: KafkaGrant["operations"][number][]
+): KafkaGrant => ({ principal, resource, pattern, name, operations });
 
 describe("compose's Kafka access file", () => {
   it("given the committed file, when the contract is rendered, then they are the same (else run npm run compose:files)", () => {
@@ -16,30 +26,12 @@ describe("compose's Kafka access file", () => {
 
   it("given grants of one principal with different operations, when grouped, then each command carries only its grants' operations", () => {
     const commands = aclCommands([
-      {
-        principal: "User:a",
-        resource: "topic",
-        pattern: "literal",
-        name: "t1",
-        operations: ["write", "describe"],
-      },
-      {
-        principal: "User:a",
-        resource: "topic",
-        pattern: "literal",
-        name: "t2",
-        operations: ["describe", "write"],
-      },
-      { principal: "User:a", resource: "topic", pattern: "literal", name: "t3", operations: ["read"] },
-      { principal: "User:a", resource: "group", pattern: "literal", name: "g", operations: ["read"] },
-      {
-        principal: "User:a",
-        resource: "group",
-        pattern: "prefixed",
-        name: "g-",
-        operations: ["read", "delete"],
-      },
-      { principal: "User:b", resource: "topic", pattern: "literal", name: "t1", operations: ["read"] },
+      grant("User:a", "topic", "literal", "t1", "write", "describe"),
+      grant("User:a", "topic", "literal", "t2", "describe", "write"),
+      grant("User:a", "topic", "literal", "t3", "read"),
+      grant("User:a", "group", "literal", "g", "read"),
+      grant("User:a", "group", "prefixed", "g-", "read", "delete"),
+      grant("User:b", "topic", "literal", "t1", "read"),
     ]);
     expect(commands).toEqual([
       "--allow-principal User:a --resource-pattern-type literal --operation Describe --operation Write --topic t1 --topic t2",
