@@ -32,40 +32,28 @@ function unsafeStrings(): [string, unknown, number, string, RegExp][] {
     "VALIDATION_FAILED",
     new RegExp(`^body/${path} must`),
   ];
+  const inOrder = (label: string, field: string, value: string) =>
+    refused(label, { ...validOrder(), [field]: value }, field);
+  const inAddress = (label: string, field: string, value: string) =>
+    refused(label, withAddress({ [field]: value }), `shippingAddress/${field}`);
   return [
-    refused("a NUL in customerId", { ...validOrder(), customerId: "cust\u000042" }, "customerId"),
-    refused("a lone surrogate in customerId", { ...validOrder(), customerId: "cust-\ud800" }, "customerId"),
-    refused("a whitespace-only customerId", { ...validOrder(), customerId: " \t\u00a0 " }, "customerId"),
-    refused("a whitespace-only city", withAddress({ city: "   " }), "shippingAddress/city"),
-    refused(
-      "a NUL in the recipient's name",
-      withAddress({ recipientName: "Ada\u0000" }),
-      "shippingAddress/recipientName",
-    ),
-    refused("a low surrogate alone in line1", withAddress({ line1: "\udc00 Row" }), "shippingAddress/line1"),
-    refused("a newline in line2", withAddress({ line2: "Flat 3\nFloor 2" }), "shippingAddress/line2"),
-    refused(
-      "a C1 control in the postal code",
-      withAddress({ postalCode: "N1\u0085" }),
-      "shippingAddress/postalCode",
-    ),
-    refused("a lone surrogate in the region", withAddress({ region: "\ud83d" }), "shippingAddress/region"),
-    refused("a blank region", withAddress({ region: " " }), "shippingAddress/region"),
-    refused(
-      "a NUL in customerEmail",
-      { ...validOrder(), customerEmail: "ada\u0000@example.com" },
-      "customerEmail",
-    ),
+    inOrder("a NUL in customerId", "customerId", "cust\u000042"),
+    inOrder("a lone surrogate in customerId", "customerId", "cust-\ud800"),
+    inOrder("a whitespace-only customerId", "customerId", " \t\u00a0 "),
+    inAddress("a whitespace-only city", "city", "   "),
+    inAddress("a NUL in the recipient's name", "recipientName", "Ada\u0000"),
+    inAddress("a low surrogate alone in line1", "line1", "\udc00 Row"),
+    inAddress("a newline in line2", "line2", "Flat 3\nFloor 2"),
+    inAddress("a C1 control in the postal code", "postalCode", "N1\u0085"),
+    inAddress("a lone surrogate in the region", "region", "\ud83d"),
+    inAddress("a blank region", "region", " "),
+    inOrder("a NUL in customerEmail", "customerEmail", "ada\u0000@example.com"),
     refused(
       "a lone surrogate in a SKU",
       { ...validOrder(), items: [{ sku: "HRL-\ud800", quantity: 1 }] },
       "items/0/sku",
     ),
-    refused(
-      "a NUL in the payment token",
-      { ...validOrder(), paymentMethodToken: "tok_visa\u0000" },
-      "paymentMethodToken",
-    ),
+    inOrder("a NUL in the payment token", "paymentMethodToken", "tok_visa\u0000"),
   ];
 }
 
