@@ -164,6 +164,7 @@ function toState(row: Row): PaymentState {
       ? null
       : { amountMinor: Number(row.amount_minor), currency: row.currency };
   const terms = amount && row.payment_token !== null ? { amount, token: row.payment_token } : null;
+  const refund = refundOf(row, (date) => date.getTime());
   const payment: Payment | null =
     row.payment_id && row.status && terms
       ? {
@@ -177,15 +178,7 @@ function toState(row: Row): PaymentState {
           reference: row.gateway_reference,
           requestedAt: row.requested_at!.getTime(),
           settledAt: row.settled_at?.getTime() ?? null,
-          refund: row.refund_status
-            ? {
-                status: row.refund_status,
-                attempts: row.refund_attempts,
-                requestedAt: row.refund_requested_at!.getTime(),
-                refundedAt: row.refunded_at?.getTime() ?? null,
-                reference: row.refund_reference,
-              }
-            : null,
+          refund: refund && { ...refund, reference: row.refund_reference },
         }
       : null;
   const work: GatewayWork | null =
@@ -208,6 +201,17 @@ function toState(row: Row): PaymentState {
   };
 }
 
+/** The row's refund, when it has one, its times as `at` writes them. */
+function refundOf<T>(row: Row, at: (date: Date) => T) {
+  if (!row.refund_status) return null;
+  return {
+    status: row.refund_status,
+    attempts: row.refund_attempts,
+    requestedAt: at(row.refund_requested_at!),
+    refundedAt: row.refunded_at ? at(row.refunded_at) : null,
+  };
+}
+
 function toView(row: Row): PaymentView {
   return {
     paymentId: row.payment_id!,
@@ -216,14 +220,7 @@ function toView(row: Row): PaymentView {
     amount: { amountMinor: Number(row.amount_minor), currency: row.currency! },
     attempts: row.attempts,
     failure: row.failure_reason ? { reason: row.failure_reason, detail: row.failure_detail } : null,
-    refund: row.refund_status
-      ? {
-          status: row.refund_status,
-          attempts: row.refund_attempts,
-          requestedAt: row.refund_requested_at!.toISOString(),
-          refundedAt: row.refunded_at?.toISOString() ?? null,
-        }
-      : null,
+    refund: refundOf(row, (date) => date.toISOString()),
     requestedAt: row.requested_at!.toISOString(),
     settledAt: row.settled_at?.toISOString() ?? null,
     updatedAt: row.updated_at.toISOString(),
