@@ -1,4 +1,4 @@
-import type { DomainEvent } from "@herald/events";
+import type { DomainEvent, EventData, EventType } from "@herald/events";
 
 /**
  * The fields of an event's payload kept in `analytics_facts.payload`: what the read models and the
@@ -7,45 +7,31 @@ import type { DomainEvent } from "@herald/events";
  * the metadata has its own columns.
  */
 export function storedPayloadOf(event: DomainEvent): Record<string, unknown> {
-  switch (event.type) {
-    case "OrderPlaced":
-    case "OrderConfirmed": {
-      const { orderId, lines, total } = event.data;
-      return { orderId, lines, total };
-    }
-    case "OrderCancelled": {
-      const { orderId, lines, total, reason, detail } = event.data;
-      return { orderId, lines, total, reason, detail };
-    }
-    case "InventoryReserved":
-    case "InventoryReleased": {
-      const { orderId, lines } = event.data;
-      return { orderId, lines };
-    }
-    case "InventoryReservationFailed": {
-      const { orderId, unavailableSkus } = event.data;
-      return { orderId, unavailableSkus };
-    }
-    case "PaymentProcessed":
-    case "PaymentRefunded": {
-      const { orderId, paymentId, amount } = event.data;
-      return { orderId, paymentId, amount };
-    }
-    case "PaymentFailed": {
-      const { orderId, paymentId, amount, reason, detail } = event.data;
-      return { orderId, paymentId, amount, reason, detail };
-    }
-    case "EmailSent":
-    case "EmailFailed": {
-      const { orderId, periodId, template } = event.data;
-      return { orderId, periodId, template };
-    }
-    case "SalesPeriodSummarized": {
-      const { metadata: _metadata, ...figures } = event.data;
-      return figures;
-    }
+  if (event.type === "SalesPeriodSummarized") {
+    const { metadata: _metadata, ...figures } = event.data;
+    return figures;
   }
+  const data = new Map<string, unknown>(Object.entries(event.data));
+  const kept: readonly string[] = STORED_FIELDS[event.type];
+  return Object.fromEntries(kept.map((field) => [field, data.get(field)]));
 }
+
+/** The fields of each event type's payload that {@link storedPayloadOf} keeps, in the stored order. */
+const STORED_FIELDS: {
+  readonly [K in Exclude<EventType, "SalesPeriodSummarized">]: readonly (keyof EventData[K] & string)[];
+} = {
+  OrderPlaced: ["orderId", "lines", "total"],
+  OrderConfirmed: ["orderId", "lines", "total"],
+  OrderCancelled: ["orderId", "lines", "total", "reason", "detail"],
+  InventoryReserved: ["orderId", "lines"],
+  InventoryReleased: ["orderId", "lines"],
+  InventoryReservationFailed: ["orderId", "unavailableSkus"],
+  PaymentProcessed: ["orderId", "paymentId", "amount"],
+  PaymentRefunded: ["orderId", "paymentId", "amount"],
+  PaymentFailed: ["orderId", "paymentId", "amount", "reason", "detail"],
+  EmailSent: ["orderId", "periodId", "template"],
+  EmailFailed: ["orderId", "periodId", "template"],
+};
 
 /** The payload fields no stored fact keeps (the migration strips them from facts stored before). */
 export const UNSTORED_FIELDS = [
