@@ -58,6 +58,10 @@ export const summarySchema = {
   response: { 200: summary },
 } as const;
 
+/** A JSON array of objects with these properties. */
+const listOf = <const P extends object>(properties: P) =>
+  ({ type: "array", items: { type: "object", properties } }) as const;
+
 const series = { type: "array", items: int } as const;
 
 export const timeSeriesSchema = {
@@ -83,13 +87,7 @@ export const timeSeriesSchema = {
         placed: series,
         confirmed: series,
         cancelled: series,
-        revenue: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: { currency: { type: "string" }, grossMinor: series, refundedMinor: series },
-          },
-        },
+        revenue: listOf({ currency: { type: "string" }, grossMinor: series, refundedMinor: series }),
       },
     },
     400: errorResponseRef,
@@ -108,19 +106,13 @@ export const skusSchema = {
     200: {
       type: "object",
       properties: {
-        skus: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              sku: { type: "string" },
-              currency: { type: "string" },
-              units: int,
-              revenueMinor: int,
-              orders: int,
-            },
-          },
-        },
+        skus: listOf({
+          sku: { type: "string" },
+          currency: { type: "string" },
+          units: int,
+          revenueMinor: int,
+          orders: int,
+        }),
       },
     },
     400: errorResponseRef,
@@ -139,19 +131,13 @@ export const recentOrdersSchema = {
     200: {
       type: "object",
       properties: {
-        orders: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              orderId: { type: "string" },
-              placedAt: { type: "string", format: "date-time" },
-              status: { type: "string", enum: ["placed", "reserved", "paid", "confirmed", "cancelled"] },
-              cancelReason: { type: ["string", "null"] },
-              latencyMs: nullableInt,
-            },
-          },
-        },
+        orders: listOf({
+          orderId: { type: "string" },
+          placedAt: { type: "string", format: "date-time" },
+          status: { type: "string", enum: ["placed", "reserved", "paid", "confirmed", "cancelled"] },
+          cancelReason: { type: ["string", "null"] },
+          latencyMs: nullableInt,
+        }),
       },
     },
     400: errorResponseRef,
@@ -173,23 +159,17 @@ export const timelineSchema = {
       type: "object",
       properties: {
         orderId: { type: "string" },
-        facts: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              eventId: { type: "string" },
-              type: { type: "string" },
-              occurredAt: { type: "string", format: "date-time" },
-              producer: { type: "string" },
-              causationId: { type: ["string", "null"] },
-              correlationId: { type: "string" },
-              detail: { type: "string" },
-              traceId: { type: ["string", "null"] },
-              traceUrl: { type: ["string", "null"], description: "the fact's trace in the trace UI" },
-            },
-          },
-        },
+        facts: listOf({
+          eventId: { type: "string" },
+          type: { type: "string" },
+          occurredAt: { type: "string", format: "date-time" },
+          producer: { type: "string" },
+          causationId: { type: ["string", "null"] },
+          correlationId: { type: "string" },
+          detail: { type: "string" },
+          traceId: { type: ["string", "null"] },
+          traceUrl: { type: ["string", "null"], description: "the fact's trace in the trace UI" },
+        }),
       },
     },
     400: errorResponseRef,
