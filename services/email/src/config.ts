@@ -52,7 +52,8 @@ export const configSpec = {
     max: 600_000,
   }),
   EMAIL_POLL_INTERVAL_MS: env.integer({
-    description: "how often the sender looks for mails due when it has nothing to do",
+    description:
+      "how often the sender looks for due mails until it waits for a wake-up (its first quarter second without work, or while its listening connection is down)",
     default: 250,
     min: 10,
     max: 60_000,

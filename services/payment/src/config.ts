@@ -38,7 +38,8 @@ export const configSpec = {
     max: 3_600_000,
   }),
   PAYMENT_WORKER_POLL_MS: env.integer({
-    description: "how often the gateway worker looks for due charges and refunds when idle",
+    description:
+      "how often the gateway worker looks for due charges and refunds until it waits for a wake-up (its first quarter second without work, or while its listening connection is down)",
     default: 25,
     min: 10,
     max: 60_000,
