@@ -96,7 +96,6 @@ export async function ensureImages(
 /** The Node image the service Dockerfile builds on (its NODE_IMAGE default). */
 function nodeBaseImage(): string {
   const match = /^ARG NODE_IMAGE=(\S+)/m.exec(readFileSync(SERVICE_DOCKERFILE, "utf8"));
-  if (!match?.[1])
-    throw new StackError("Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
+  if (!match?.[1]) throw new StackError("Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
   return match[1];
 }

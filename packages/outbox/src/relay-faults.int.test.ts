@@ -69,9 +69,8 @@ describe("the relay under faults", { timeout: 90_000 }, () => {
     log("killed the relay's session");
     const after = await writeEach(20, (i) => `ord_${i % 8}`);
     log("wrote the rows after the regression");
-    await waitFor(
-      "the rows written after the regression",
-      () => after.every((id) => collector.seen.has(id)),
+    await waitFor("the rows written after the regression", () =>
+      after.every((id) => collector.seen.has(id)),
     ).catch(async (error: Error) => {
       const { rows: missing } = await admin.query<{ id: string; bucket: number }>(
         "SELECT id::text, bucket FROM outbox WHERE event_id = ANY($1::uuid[]) ORDER BY id",
