@@ -12,13 +12,8 @@ import type { MessageHandler } from "./message.js";
 import { classify, type Failure, handlerFailure, infrastructureFailure } from "./retries.js";
 import { type HeldSpan, holdProcessingSpan } from "./span.js";
 
-/** At most this many messages of a partition's batch share a transaction... */
+/** At most this many messages of a partition's batch share a transaction (see `chunkBudgetMs` too). */
 export const CHUNK_MAX_MESSAGES = 100;
-/**
- * ...and a chunk takes no new message once its handlers have run this long: the transaction holds
- * the handlers' locks, and what they enqueue is published only at its commit.
- */
-const CHUNK_BUDGET_MS = 50;
 
 // One savepoint name: each handler runs under a fresh one, released once the handler returned.
 const SAVEPOINT = "SAVEPOINT herald_message";
@@ -126,7 +121,7 @@ export class ChunkHandler {
     active: () => boolean,
   ): Promise<Committed | undefined> {
     const { ctx } = this;
-    const { groupId } = ctx.settings;
+    const { groupId, chunkBudgetMs } = ctx.settings;
     let client: pg.PoolClient;
     try {
       client = await ctx.pool.connect();
@@ -147,7 +142,7 @@ export class ChunkHandler {
       const started = performance.now();
       let index = 0;
       for (; index < claim.takeable; index++) {
-        if (index > 0 && (!active() || performance.now() - started >= CHUNK_BUDGET_MS)) break;
+        if (index > 0 && (!active() || performance.now() - started >= chunkBudgetMs)) break;
         const event = events[index]!;
         const span = holdProcessingSpan({ ...where, message: messages[index]! }, groupId);
         spans.push(span);

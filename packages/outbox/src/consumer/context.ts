@@ -10,6 +10,7 @@ import type { ConsumerOptions } from "./types.js";
 
 /** A minute of retries rides out a deploy of a dependency or a failover, yet stops a poison message soon. */
 const DEFAULT_RETRY_BUDGET_MS = 60_000;
+const DEFAULT_CHUNK_BUDGET_MS = 50;
 
 /** The consumer's options with their defaults, checked once. */
 export interface ConsumerSettings {
@@ -22,6 +23,7 @@ export interface ConsumerSettings {
   readonly inboxRetentionMs: number;
   readonly fromBeginning: boolean;
   readonly partitionsConsumedConcurrently: number;
+  readonly chunkBudgetMs: number;
   readonly consumerConfig: Omit<ConsumerConfig, "groupId"> | undefined;
 }
 
@@ -60,6 +62,9 @@ export function createConsumerContext(options: ConsumerOptions): ConsumerContext
       "OUTBOX_INVALID_OPTIONS",
       `inboxRetentionMs must be positive, got ${inboxRetentionMs}`,
     );
+  const chunkBudgetMs = options.chunkBudgetMs ?? DEFAULT_CHUNK_BUDGET_MS;
+  if (!(chunkBudgetMs > 0))
+    throw new OutboxError("OUTBOX_INVALID_OPTIONS", `chunkBudgetMs must be positive, got ${chunkBudgetMs}`);
   const settings: ConsumerSettings = Object.freeze({
     groupId,
     topics: [...options.topics],
@@ -70,6 +75,7 @@ export function createConsumerContext(options: ConsumerOptions): ConsumerContext
     inboxRetentionMs,
     fromBeginning: options.fromBeginning ?? true,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+    chunkBudgetMs,
     consumerConfig: options.consumerConfig,
   });
   return {

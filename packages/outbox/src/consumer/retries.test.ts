@@ -14,6 +14,7 @@ const settings = (overrides: Partial<ConsumerSettings> = {}): ConsumerSettings =
   inboxRetentionMs: 1,
   fromBeginning: true,
   partitionsConsumedConcurrently: 1,
+  chunkBudgetMs: 50,
   consumerConfig: undefined,
   ...overrides,
 });

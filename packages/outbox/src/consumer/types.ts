@@ -72,6 +72,12 @@ export interface ConsumerOptions {
   /** Partitions handled in parallel (order holds within each). Default 1. */
   readonly partitionsConsumedConcurrently?: number;
   /**
+   * A chunk (the messages of a batch sharing one transaction, at most 100) takes no new message once
+   * its handlers have run this long: the transaction holds their locks, and what they enqueue is
+   * published only at its commit. Default 50 ms.
+   */
+  readonly chunkBudgetMs?: number;
+  /**
    * How long handled event ids are remembered for deduplication; older ones are purged hourly.
    * Keep it at least as long as the topics' retention. Default 7 days.
    */
