@@ -29,7 +29,8 @@ export function joinInBackground<S extends ServiceConfigSpec>(
   const config = context.config as unknown as ServiceConfig;
   const pool = openPool(
     config.DATABASE_URL,
-    config.DATABASE_CONSUMER_POOL_SIZE,
+    // Each partition handled at once holds a connection for its chunk's transaction.
+    Math.max(config.DATABASE_CONSUMER_POOL_SIZE, config.CONSUMER_PARTITIONS_CONCURRENTLY),
     `${definition.manifest.name}-consumer`,
     log,
   );
@@ -42,6 +43,7 @@ export function joinInBackground<S extends ServiceConfigSpec>(
     handle: spec.handler(context),
     metrics: context.metrics,
     hooks: consumerLogHooks(log),
+    partitionsConsumedConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
     ...spec.tuning,
     // A restarted instance waits for its dead predecessor's session to expire before the group
     // rebalances; a short session (heartbeats every second) keeps that wait to seconds.

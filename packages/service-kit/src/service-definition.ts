@@ -43,6 +43,13 @@ export function serviceConfigSpec(defaults: Pick<ServiceManifest, "port">) {
       min: 1,
       max: 50,
     }),
+    CONSUMER_PARTITIONS_CONCURRENTLY: env.integer({
+      description:
+        "partitions the consumer handles at once, each in transactions of its own (order holds within a partition); the consumer's pool gets at least as many connections",
+      default: 1,
+      min: 1,
+      max: 64,
+    }),
     KAFKA_BROKERS: env.list({ description: "Kafka bootstrap brokers, host:port,...", item: /^[^\s:]+:\d+$/ }),
     SCHEMA_REGISTRY_URL: env.url({
       description: "Confluent-API schema registry",
