@@ -24,6 +24,7 @@ const DASHBOARD_FILES = [
   "/dashboard/summary.js",
   "/dashboard/timeline.js",
   "/dashboard/dashboard.css",
+  "/dashboard/panels.css",
   "/dashboard/favicon.svg",
   "/vendor/uplot/uPlot.iife.min.js",
   "/vendor/uplot/uPlot.min.css",

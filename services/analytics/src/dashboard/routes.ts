@@ -23,13 +23,16 @@ const MODULES = [
   "timeline.js",
 ] as const;
 
+/** The page's stylesheets, in the order index.html links them. */
+const STYLESHEETS = ["dashboard.css", "panels.css"] as const;
+
 const ASSETS: readonly { route: string; file: URL | string; type: string }[] = [
   { route: "/", file: new URL("index.html", PUBLIC_DIR), type: "text/html; charset=utf-8" },
-  {
-    route: "/dashboard/dashboard.css",
-    file: new URL("dashboard.css", PUBLIC_DIR),
+  ...STYLESHEETS.map((name) => ({
+    route: `/dashboard/${name}`,
+    file: new URL(name, PUBLIC_DIR),
     type: "text/css; charset=utf-8",
-  },
+  })),
   { route: "/dashboard/favicon.svg", file: new URL("favicon.svg", PUBLIC_DIR), type: "image/svg+xml" },
   ...MODULES.map((name) => ({
     route: `/dashboard/${name}`,
