@@ -29,7 +29,7 @@ import { type Client, createClient } from "./client.js";
  */
 
 const STACK_NAME = "chaos";
-/** Far from the shared stack's ports and from other private stacks' (31xxx). */
+/** Far from the shared stack's ports and the saga benchmark's (31xxx), below the ephemeral range (32768 up). */
 const BASE_PORT = 32_000;
 /**
  * Half the saga's knee on this 2-core machine (10–20 orders/s measured on 6 December 2026, down

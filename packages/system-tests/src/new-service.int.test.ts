@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { discoverServices, kafkaGrants, provisionedTopics } from "@herald/dev-stack";
 import {
   createScratchSchema,
+  freePort,
   kafkaConfig,
   type ScratchSchema,
   serviceEnvironment,
@@ -56,11 +57,12 @@ describe("a sixth service: a folder under services/ and nothing else", () => {
   let root: string;
   let scratch: ScratchSchema;
   let service: ReturnType<typeof run> | undefined;
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  let port: number;
   const customerId = `cust-loyal-${Date.now()}`;
 
   beforeAll(async () => {
     root = workspaceWith("loyalty");
+    port = await freePort();
     scratch = await createScratchSchema(testInfra().databaseUrls.order, "loyalty");
   });
 

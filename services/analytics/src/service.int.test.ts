@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import {
   createScratchSchema,
+  freePort,
   kafkaConfig,
   type ScratchSchema,
   serviceEnvironment,
@@ -33,7 +34,7 @@ describe("the declared service and its rebuild command", () => {
   beforeAll(async () => {
     scratch = await createScratchSchema(testInfra().databaseUrls.analytics, "analytics_service");
     env = serviceEnvironment(scratch.url, {
-      PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+      PORT: String(await freePort()),
       HOST: "127.0.0.1",
       RELAY_MODE: "external",
       ANALYTICS_PERIOD_MS: "1000",
