@@ -45,7 +45,7 @@ export function serviceConfigSpec(defaults: Pick<ServiceManifest, "port">) {
     }),
     CONSUMER_PARTITIONS_CONCURRENTLY: env.integer({
       description:
-        "partitions the consumer handles at once, each in transactions of its own (order holds within a partition); the consumer's pool gets at least as many connections",
+        "partitions the consumer handles at once, each in transactions of its own (order holds within a partition); the consumer's pool gets at least as many connections. Above 1 only where no two orders' handlers lock one row: partitions whose chunks share rows wait on and deadlock with each other",
       default: 1,
       min: 1,
       max: 64,
