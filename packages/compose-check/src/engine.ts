@@ -20,7 +20,7 @@ import { note } from "./report.js";
 
 export const COMPOSE_FILE = join(repoRoot, "docker-compose.yml");
 /** The one Dockerfile every service image is built from. */
-const SERVICE_DOCKERFILE = join(repoRoot, "Dockerfile");
+const SERVICE_DOCKERFILE = join(repoRoot, "services", "Dockerfile");
 export const INFRA = ["postgres", "kafka", "kafka-init", "schema-registry", "maildev", "zipkin"] as const;
 const PORT_VARIABLES = {
   order: "HERALD_ORDER_PORT",
@@ -96,6 +96,7 @@ export async function ensureImages(
 /** The Node image the service Dockerfile builds on (its NODE_IMAGE default). */
 function nodeBaseImage(): string {
   const match = /^ARG NODE_IMAGE=(\S+)/m.exec(readFileSync(SERVICE_DOCKERFILE, "utf8"));
-  if (!match?.[1]) throw new StackError("Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
+  if (!match?.[1])
+    throw new StackError("services/Dockerfile has no ARG NODE_IMAGE=…", "declare the Node base image");
   return match[1];
 }

@@ -1,4 +1,4 @@
-// Used by the services' Dockerfile (the repository root's) after `turbo prune`: trims the pruned manifests to what an image build
+// Used by the services' Dockerfile (services/Dockerfile) after `turbo prune`: trims the pruned manifests to what an image build
 // needs. The development stack workspace goes (folder, workspace entry, every dependency on it), and
 // development dependencies are cut to the compiler, turbo and type packages: no test runner, linter,
 // tsx or browser driver is downloaded into an image build. Plain Node, no dependencies.
